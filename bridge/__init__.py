@@ -1,0 +1,1 @@
+"""FreeScout ⇄ GitHub bridge."""
