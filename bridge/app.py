@@ -1,0 +1,259 @@
+"""The web service: a thin Starlette shell around the pure core (signature, parsing, criteria).
+
+``create_app(settings)`` builds everything; clients live in the lifespan; nothing happens at import time.
+Errors become HTTP answers in one place, ``_error_response``; every delivery ends in one log line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import structlog
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bridge import logs, retry
+from bridge.criteria import CONVERSATION_EVENTS
+from bridge.errors import BudgetExhausted, PermanentUpstreamError, TransientUpstreamError
+from bridge.freescout_api import FreeScoutAPI, make_client
+from bridge.github_api import GitHubIssues, make_github
+from bridge.github_gate import WriteGate
+from bridge.linker import Linker, Outcome
+from bridge.locks import KeyedLocks
+from bridge.mailboxes import MailboxDirectory
+from bridge.metrics import Metrics, bounded_event
+from bridge.model import PayloadError, parse_conversation
+from bridge.settings import Settings, SettingsError, load_settings
+from bridge.signature import SignatureError, verify_signature
+
+log = logs.get_logger()
+
+
+class RequestError(Exception):
+    """A refusal of the request itself: ``status`` and a JSON ``{"error", "message"}`` body."""
+
+    def __init__(self, status: int, error: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error = error
+        self.message = message
+
+
+@dataclass
+class Services:
+    """What the lifespan owns and the endpoints use."""
+
+    settings: Settings
+    linker: Linker
+    freescout: FreeScoutAPI
+    github: GitHubIssues
+    mailboxes: MailboxDirectory
+    metrics: Metrics
+
+
+def error_body(status: int, error: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": error, "message": message}, status_code=status, headers=headers)
+
+
+async def read_body(request: Request, limit: int, timeout: float) -> bytes:
+    """The raw body, refused with 413 as soon as it is known to exceed ``limit`` and 408 if it trickles."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise RequestError(413, "body_too_large", f"the body exceeds {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async with asyncio.timeout(timeout):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise RequestError(413, "body_too_large", f"the body exceeds {limit} bytes")
+                chunks.append(chunk)
+    except TimeoutError as exc:
+        raise RequestError(408, "body_timeout", f"the body did not arrive within {timeout:g} s") from exc
+    return b"".join(chunks)
+
+
+def parse_json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, bad UTF-8, huge ints, deep nesting
+        raise RequestError(400, "invalid_json", "the body is not valid JSON") from exc
+
+
+def _error_response(exc: Exception) -> tuple[Response, str, str]:
+    """The single place errors become HTTP: the response, the outcome and the reason for the log line."""
+    if isinstance(exc, RequestError):
+        return error_body(exc.status, exc.error, exc.message), "refused", exc.error
+    if isinstance(exc, SignatureError):
+        return (
+            error_body(401, "invalid_signature", "X-FreeScout-Signature does not match"),
+            "refused",
+            exc.reason,
+        )
+    if isinstance(exc, PayloadError):
+        return error_body(400, exc.reason, exc.message), "refused", exc.reason
+    if isinstance(exc, TransientUpstreamError):
+        wait = str(max(1, int(exc.retry_after or 30)))
+        kind = "budget_exhausted" if isinstance(exc, BudgetExhausted) else "upstream_unavailable"
+        message = f"{exc.api} is unavailable ({exc.reason}); FreeScout will redeliver"
+        return error_body(503, kind, message, {"Retry-After": wait}), "retry_later", f"{exc.api}:{exc.reason}"
+    if isinstance(exc, PermanentUpstreamError):
+        message = f"{exc.api} {exc.operation} failed ({exc.reason}): {exc.hint}"
+        return error_body(502, "upstream_rejected", message), "failed", f"{exc.api}:{exc.reason}"
+    raise exc
+
+
+async def handle_delivery(services: Services, route: str, request: Request) -> Response:
+    """Verify, parse, decide, act, answer, and write one summary log line."""
+    started = time.perf_counter()
+    settings = services.settings
+    event = request.headers.get("x-freescout-event", "").strip()[:100]
+    structlog.contextvars.bind_contextvars(request_id=uuid.uuid4().hex[:12], route=route, event=event)
+    fields: dict[str, Any] = {}
+    try:
+        raw = await read_body(
+            request, settings.config.max_body_bytes, settings.config.body_read_timeout_seconds
+        )
+        verify_signature(
+            raw, request.headers.get("x-freescout-signature"), [s.reveal() for s in settings.webhook_secrets]
+        )
+        if not event:
+            raise RequestError(400, "missing_event", "the X-FreeScout-Event header is missing")
+        data = parse_json(raw)
+        if event not in CONVERSATION_EVENTS:
+            outcome = Outcome("ignore", "unsupported_event")
+        else:
+            conv = parse_conversation(data)
+            structlog.contextvars.bind_contextvars(conversation_id=conv.id)
+            with retry.deadline_in(settings.config.delivery_deadline_seconds):
+                outcome = await services.linker.handle(event, conv)
+        response: Response = JSONResponse(
+            {"outcome": outcome.decision, "reason": outcome.reason, "issue_url": outcome.issue_url}
+        )
+        result, reason = outcome.decision, outcome.reason
+        fields = {"issue_url": outcome.issue_url, "writes": outcome.writes}
+        if outcome.decision == "linked":
+            services.metrics.links.labels(str("create_issue" in outcome.writes).lower()).inc()
+        if "create_comment" in outcome.writes:
+            services.metrics.closing_comments.inc()
+    except Exception as exc:  # noqa: BLE001 - the outermost edge: every failure is answered and logged
+        response, result, reason = _error_response(exc)
+        if isinstance(exc, PermanentUpstreamError):
+            fields = {"hint": exc.hint, "status": exc.status}
+    duration_ms = round((time.perf_counter() - started) * 1000, 2)
+    level = "warning" if response.status_code >= 500 else "info"
+    getattr(log, level)(
+        "delivery",
+        outcome=result,
+        reason=reason,
+        status=response.status_code,
+        duration_ms=duration_ms,
+        **fields,
+    )
+    services.metrics.deliveries.labels(bounded_event(event), route, result, reason).inc()
+    structlog.contextvars.clear_contextvars()
+    return response
+
+
+def create_app(
+    settings: Settings,
+    *,
+    github: GitHubIssues | None = None,
+    freescout_client: httpx.AsyncClient | None = None,
+) -> Starlette:
+    """Build the app. Tests pass their own GitHub wrapper or FreeScout client; production passes neither."""
+    metrics = Metrics()
+    holder: dict[str, Services] = {}
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        client = freescout_client or make_client(settings.freescout_url, settings.freescout_api_key.reveal())
+        freescout = FreeScoutAPI(client, metrics)
+        gate = WriteGate(
+            settings.config.github_write_spacing_seconds,
+            settings.config.github_content_per_minute,
+            settings.config.github_content_per_hour,
+        )
+        gh = github or GitHubIssues(
+            make_github(settings.github_auth, settings.github_api_url),
+            settings.github_repository,
+            gate,
+            metrics,
+        )
+        mailboxes = MailboxDirectory(freescout, settings.config.mailboxes)
+        linker = Linker(settings, freescout, gh, mailboxes, KeyedLocks())
+        holder["services"] = Services(settings, linker, freescout, gh, mailboxes, metrics)
+        try:
+            with retry.deadline_in(10):
+                await mailboxes.load()
+            if mailboxes.unknown:
+                log.error(
+                    "config_mailbox_unknown",
+                    mailboxes=[str(m) for m in mailboxes.unknown],
+                    hint="[autolink] mailboxes in BRIDGE_CONFIG names mailboxes FreeScout does not have",
+                )
+        except (TransientUpstreamError, PermanentUpstreamError) as exc:
+            log.warning(
+                "mailboxes_not_loaded", reason=exc.reason, hint=exc.hint or "will retry on first delivery"
+            )
+        log.info(
+            "started",
+            autolink=settings.autolink_enabled,
+            routes=list(settings.config.routes),
+            repository=settings.github_repository,
+        )
+        try:
+            yield
+        finally:
+            if freescout_client is None:
+                await client.aclose()
+
+    def endpoint(route: str) -> Callable[[Request], Any]:
+        async def webhook(request: Request) -> Response:
+            return await handle_delivery(holder["services"], route, request)
+
+        return webhook
+
+    async def healthz(_request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def metrics_endpoint(_request: Request) -> Response:
+        return Response(metrics.render(), media_type="text/plain; version=0.0.4")
+
+    routes = [
+        Route(f"/api/webhooks/freescout/{name}", endpoint(name), methods=["POST"], name=f"freescout-{name}")
+        for name in settings.config.routes
+    ]
+    routes += [Route("/healthz", healthz), Route("/metrics", metrics_endpoint)]
+    async def http_error(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        return error_body(exc.status_code, "http_error", str(exc.detail))
+
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: http_error})
+    app.state.services = holder
+    return app
+
+
+def app_from_env() -> Starlette:
+    """The uvicorn factory (``--factory``): settings from the environment, or a clear message and exit 2."""
+    try:
+        settings = load_settings(os.environ)
+    except SettingsError as exc:
+        print(f"freescout-github-bridge cannot start: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    logs.configure(settings.secrets(), os.environ.get("LOG_LEVEL", "INFO"))
+    return create_app(settings)

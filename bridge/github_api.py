@@ -1,0 +1,191 @@
+"""GitHub issues through PyGithub, in the bridge's own words (contract: shared/contracts/github.md).
+
+PyGithub is synchronous: these methods run in a worker thread (``anyio.to_thread``). The client is built in
+lazy mode with PyGithub's own retries off, so no POST is ever repeated blindly: the linker's retry re-runs
+the marker look-up before any second create. Every GitHub failure becomes a transient or permanent
+``UpstreamError`` here, and every ``retry-after`` GitHub sends is recorded in the write gate.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+import requests
+from github import Auth, Github, GithubException
+
+from bridge import retry
+from bridge.errors import PermanentUpstreamError, TransientUpstreamError, UpstreamError
+from bridge.github_gate import WriteGate
+from bridge.metrics import Metrics
+from bridge.settings import AppAuth, GitHubAuth, TokenAuth
+from bridge.vocab import LABEL_LINKED, conversation_ids_in
+
+API = "github"
+T = TypeVar("T")
+_RATE_WORDS = ("rate limit", "retry your request again later", "wait a few minutes")
+
+
+@dataclass(frozen=True)
+class IssueRef:
+    number: int
+    html_url: str
+    labels: tuple[str, ...]
+
+
+def make_github(auth: GitHubAuth, base_url: str, timeout: int = 5) -> Github:
+    """A lazy PyGithub client: no wasted GETs, no blind retries, our own spacing (``WriteGate``)."""
+    if isinstance(auth, TokenAuth):
+        credentials: Auth.Auth = Auth.Token(auth.token.reveal())
+    elif isinstance(auth, AppAuth):
+        credentials = Auth.AppAuth(auth.app_id, auth.private_key.reveal()).get_installation_auth(
+            auth.installation_id, token_permissions={"issues": "write", "metadata": "read"}
+        )
+    return Github(
+        auth=credentials,
+        base_url=base_url,
+        timeout=timeout,
+        per_page=100,
+        lazy=True,
+        retry=None,
+        seconds_between_requests=None,
+        seconds_between_writes=None,
+        user_agent="freescout-github-bridge",
+    )
+
+
+def _header(headers: Any, name: str) -> str:
+    if not headers:
+        return ""
+    for key, value in dict(headers).items():
+        if str(key).lower() == name:
+            return str(value)
+    return ""
+
+
+def translate(operation: str, exc: Exception) -> UpstreamError:
+    """Map PyGithub/requests failures onto the bridge's transient/permanent split (github.md 3.3, 4.6)."""
+    if isinstance(exc, requests.Timeout):
+        return TransientUpstreamError(API, operation, "timeout")
+    if isinstance(exc, requests.ConnectionError):
+        return TransientUpstreamError(API, operation, "connection_error")
+    if not isinstance(exc, GithubException):
+        return TransientUpstreamError(API, operation, type(exc).__name__)
+    status = exc.status
+    headers = exc.headers
+    message = str((exc.data or {}).get("message", "")) if isinstance(exc.data, dict) else ""
+    retry_after_text = _header(headers, "retry-after")
+    retry_after = float(retry_after_text) if retry_after_text.strip().isdigit() else None
+    remaining = _header(headers, "x-ratelimit-remaining")
+    if status == 429 or (
+        status == 403 and (remaining == "0" or any(w in message.lower() for w in _RATE_WORDS))
+    ):
+        if retry_after is None and remaining == "0":
+            reset = _header(headers, "x-ratelimit-reset")
+            retry_after = max(1.0, float(reset) - time.time()) if reset.strip().isdigit() else 60.0
+        return TransientUpstreamError(
+            API, operation, "rate_limited", status=status, retry_after=retry_after or 60.0
+        )
+    if status >= 500:
+        return TransientUpstreamError(
+            API, operation, f"http_{status}", status=status, retry_after=retry_after
+        )
+    hints = {
+        401: "GITHUB_ISSUE_BOT_TOKEN (or the GitHub App credentials) is invalid or expired",
+        403: "the token lacks Issues: write on GITHUB_REPOSITORY; permission wanted: "
+        + (_header(headers, "x-accepted-github-permissions") or "issues=write"),
+        404: "GITHUB_REPOSITORY does not exist or the token cannot see it",
+        410: "issues are disabled in GITHUB_REPOSITORY",
+        422: "GitHub rejected the content; see the error details",
+    }
+    return PermanentUpstreamError(
+        API, operation, f"http_{status}", status=status, hint=hints.get(status, message)
+    )
+
+
+class GitHubIssues:
+    """The issue operations the bridge needs, on one repository."""
+
+    def __init__(self, gh: Github, repository: str, gate: WriteGate, metrics: Metrics | None = None) -> None:
+        self._gh = gh
+        self._repository = repository
+        self._gate = gate
+        self._metrics = metrics
+
+    @property
+    def repository(self) -> str:
+        return self._repository
+
+    def _run(self, operation: str, call: Callable[[], T], *, write: bool = False, content: bool = False) -> T:
+        blocked = self._gate.blocked_for()
+        left = retry.remaining()
+        if not write and blocked > 0 and (left is None or blocked >= left):
+            raise TransientUpstreamError(API, operation, "retry_after_window", retry_after=blocked)
+        started = time.perf_counter()
+        status = "ok"
+        try:
+            if write:
+                with self._gate.write(content=content, max_wait=left):
+                    return call()
+            if blocked > 0:
+                time.sleep(blocked)
+            return call()
+        except (GithubException, requests.RequestException) as exc:
+            error = translate(operation, exc)
+            status = str(error.status or error.reason)
+            if error.retry_after:
+                self._gate.back_off(error.retry_after)
+            raise error from exc
+        finally:
+            if self._metrics is not None:
+                self._metrics.upstream(API, operation, status, time.perf_counter() - started)
+
+    def find_linked_issue(self, conversation_id: int, since: datetime | None) -> IssueRef | None:
+        """The issue whose hidden marker names this conversation, among issues labelled ``freescout-linked``.
+
+        Uses the list endpoint (consistent) rather than search (eventually consistent), newest first,
+        bounded by ``since`` (the conversation's creation: its issue cannot be older).
+        """
+
+        def look() -> IssueRef | None:
+            repo = self._gh.get_repo(self._repository)
+            kwargs: dict[str, Any] = {"state": "all", "labels": [LABEL_LINKED], "sort": "created"}
+            if since is not None:
+                kwargs["since"] = since
+            for issue in repo.get_issues(**kwargs):
+                if issue.pull_request is None and conversation_id in conversation_ids_in(issue.body):
+                    return IssueRef(issue.number, issue.html_url, tuple(label.name for label in issue.labels))
+            return None
+
+        return self._run("find_linked_issue", look)
+
+    def create_issue(self, title: str, body: str, labels: Iterable[str]) -> IssueRef:
+        """One POST, never repeated here: a caller that retries must look for the marker first."""
+
+        def create() -> IssueRef:
+            issue = self._gh.get_repo(self._repository).create_issue(
+                title=title, body=body, labels=list(labels)
+            )
+            return IssueRef(issue.number, issue.html_url, tuple(label.name for label in issue.labels))
+
+        return self._run("create_issue", create, write=True, content=True)
+
+    def has_comment_with(self, number: int, marker: str) -> bool:
+        """Whether any comment on issue ``number`` (every page) already carries ``marker``."""
+
+        def look() -> bool:
+            issue = self._gh.get_repo(self._repository).get_issue(number)
+            return any(marker in (c.body or "") for c in issue.get_comments())
+
+        return self._run("list_comments", look)
+
+    def create_comment(self, number: int, body: str) -> None:
+        """One POST, never repeated here (see ``has_comment_with``)."""
+
+        def create() -> None:
+            self._gh.get_repo(self._repository).get_issue(number).create_comment(body)
+
+        self._run("create_comment", create, write=True, content=True)

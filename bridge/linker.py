@@ -1,0 +1,207 @@
+"""Direction A: from a FreeScout conversation to exactly one linked GitHub issue, and one comment per close.
+
+The order of writes is chosen so that a crash between any two of them is finished by the next delivery,
+redelivery or sweep, and never duplicated:
+
+1. look for an issue carrying this conversation's marker; create one only if none exists;
+2. write its URL into ``github_issue_url`` (idempotent PUT);
+3. post the internal note, unless fresh state shows it is already there.
+
+A failure after (1) leaves an issue the next attempt finds by its marker; after (2) a linked conversation
+whose missing note the next attempt posts. The same holds for the closing comment, keyed by a marker per
+closure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import anyio.to_thread
+
+from bridge import render, retry
+from bridge.criteria import (
+    Action,
+    Decision,
+    Rules,
+    decide_close,
+    decide_from_payload,
+    decide_link,
+    our_note_exists,
+)
+from bridge.errors import PermanentUpstreamError
+from bridge.freescout_api import FreeScoutAPI, ThreadType
+from bridge.github_api import GitHubIssues, IssueRef
+from bridge.locks import KeyedLocks
+from bridge.mailboxes import MailboxDirectory
+from bridge.model import Conversation
+from bridge.settings import Settings
+from bridge.vocab import closed_marker, issue_number_from_url
+
+
+@dataclass
+class Outcome:
+    """What one delivery (or sweep item) decided and did: the summary log line is built from it."""
+
+    decision: str
+    reason: str
+    issue_url: str = ""
+    writes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, decision: Decision, issue_url: str = "") -> Outcome:
+        return cls(decision.action.value, decision.reason, issue_url)
+
+
+class Linker:
+    def __init__(
+        self,
+        settings: Settings,
+        freescout: FreeScoutAPI,
+        github: GitHubIssues,
+        mailboxes: MailboxDirectory,
+        locks: KeyedLocks | None = None,
+    ) -> None:
+        self._settings = settings
+        self._fs = freescout
+        self._gh = github
+        self._mailboxes = mailboxes
+        self._locks = locks or KeyedLocks()
+
+    @property
+    def enabled(self) -> bool:
+        return self._settings.autolink_enabled
+
+    async def rules(self) -> Rules:
+        if self._mailboxes.needs_lookup():
+            await self._mailboxes.load()
+        return Rules(self._settings.config, self._settings.bot_user_id, self._mailboxes.configured_ids())
+
+    def _ours(self, url: str) -> bool:
+        return issue_number_from_url(url, self._settings.github_repository) is not None
+
+    async def handle(self, event: str, snapshot: Conversation) -> Outcome:
+        """A webhook delivery: settle it from the payload if possible, else on fresh state."""
+        first = decide_from_payload(event, snapshot, await self.rules())
+        if first.action is Action.IGNORE:
+            return Outcome.of(first)
+        return await self.reconcile(snapshot.id, closing=event == "convo.status")
+
+    async def reconcile(self, conversation_id: int, *, closing: bool = False) -> Outcome:
+        """Bring one conversation to its linked state, on fresh state, one flight per conversation."""
+        async with self._locks.hold(conversation_id):
+            fresh = await self._fs.get_conversation(conversation_id)
+            rules = await self.rules()
+            decision = decide_link(fresh, rules, is_ours=self._ours)
+            outcome = await self._act(fresh, decision)
+            if closing:
+                close = decide_close(fresh)
+                if close.action is Action.COMMENT_CLOSED:
+                    closed = await self._comment_closed(fresh, close)
+                    closed.writes[:0] = outcome.writes
+                    return closed
+                if outcome.decision == Action.IGNORE.value and fresh.github_issue_url:
+                    return Outcome.of(close, fresh.github_issue_url)
+            return outcome
+
+    async def _act(self, fresh: Conversation, decision: Decision) -> Outcome:
+        if decision.action is Action.LINK:
+            if not self.enabled:
+                return Outcome("would_link", decision.reason)
+            return await self._link(fresh, decision)
+        if decision.action is Action.COMPLETE_LINK:
+            if not self.enabled:
+                return Outcome("would_complete_link", decision.reason, fresh.github_issue_url)
+            outcome = Outcome.of(decision, fresh.github_issue_url)
+            await self._post_note_once(fresh.id, fresh.github_issue_url, outcome)
+            return outcome
+        if decision.action is Action.MISCONFIGURED:
+            if not self.enabled:
+                return Outcome("would_fail", decision.reason)
+            raise PermanentUpstreamError(
+                "freescout",
+                "resolve_field",
+                decision.reason,
+                hint=f"create the custom field github_issue_url in mailbox {fresh.mailbox_id} "
+                "(runbooks/freescout-custom-field.md)",
+            )
+        return Outcome.of(decision, fresh.github_issue_url)
+
+    async def _find_or_create(self, fresh: Conversation) -> tuple[IssueRef, bool]:
+        created_at = _parse_time(fresh.created_at)
+        since = created_at - timedelta(days=1) if created_at else None
+        draft = render.issue_draft(
+            fresh,
+            freescout_url=self._settings.freescout_url,
+            mailbox_name=self._mailboxes.name(fresh.mailbox_id),
+            tag_labels=dict(self._settings.config.tag_labels),
+            include_customer_email=self._settings.config.include_customer_email,
+        )
+
+        async def attempt() -> tuple[IssueRef, bool]:
+            found = await anyio.to_thread.run_sync(self._gh.find_linked_issue, fresh.id, since)
+            if found is not None:
+                return found, False
+            issue = await anyio.to_thread.run_sync(
+                self._gh.create_issue, draft.title, draft.body, draft.labels
+            )
+            return issue, True
+
+        return await retry.call(attempt)
+
+    async def _link(self, fresh: Conversation, decision: Decision) -> Outcome:
+        field_def = fresh.field()
+        assert field_def is not None  # decide_link returned MISCONFIGURED otherwise
+        issue, created = await self._find_or_create(fresh)
+        outcome = Outcome("linked", decision.reason, issue.html_url, ["create_issue"] if created else [])
+        await self._fs.set_custom_field(fresh.id, field_def.id, issue.html_url)
+        outcome.writes.append("set_custom_field")
+        if not our_note_exists(fresh, issue.html_url, self._settings.bot_user_id):
+            await self._post_note_once(fresh.id, issue.html_url, outcome)
+        return outcome
+
+    async def _post_note_once(self, conversation_id: int, issue_url: str, outcome: Outcome) -> None:
+        """Post the note; after a failed attempt, re-read the threads before trying again."""
+        number = issue_number_from_url(issue_url, self._settings.github_repository)
+        note = render.link_note(issue_url, f"{self._settings.github_repository}#{number}")
+        tried = False
+
+        async def attempt() -> None:
+            nonlocal tried
+            if tried:
+                again = await self._fs.get_conversation(conversation_id)
+                if our_note_exists(again, issue_url, self._settings.bot_user_id):
+                    return
+            tried = True
+            await self._fs.add_thread(conversation_id, ThreadType.NOTE, note, self._settings.bot_user_id)
+            outcome.writes.append("add_note")
+
+        await retry.call(attempt)
+
+    async def _comment_closed(self, fresh: Conversation, decision: Decision) -> Outcome:
+        url = fresh.github_issue_url
+        number = issue_number_from_url(url, self._settings.github_repository)
+        if number is None:
+            return Outcome("ignore", "linked_elsewhere", url)
+        if not self.enabled:
+            return Outcome("would_comment_closed", decision.reason, url)
+        marker = closed_marker(fresh.id, fresh.closed_at)
+        body = render.closed_comment(fresh, self._settings.freescout_url)
+        outcome = Outcome.of(decision, url)
+
+        async def attempt() -> None:
+            if await anyio.to_thread.run_sync(self._gh.has_comment_with, number, marker):
+                outcome.reason = "already_commented"
+                return
+            await anyio.to_thread.run_sync(self._gh.create_comment, number, body)
+            outcome.writes.append("create_comment")
+
+        await retry.call(attempt)
+        return outcome
+
+
+def _parse_time(value: str) -> datetime | None:
+    try:
+        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return None

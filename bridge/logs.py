@@ -1,0 +1,86 @@
+"""structlog set-up: JSON lines, context bound per delivery, and one redaction processor for everything.
+
+The redactor is the single place that keeps secrets, tokens, raw bodies and customer emails out of logs:
+it drops values under sensitive keys and scrubs every known secret value and every email address from
+all strings, however they got there (an exception message, an upstream error text).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Iterable, MutableMapping
+from typing import Any
+
+import structlog
+
+_SENSITIVE_KEYS = re.compile(
+    r"(secret|token|api_?key|authorization|password|private_key|signature|raw|body)", re.I
+)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+REDACTED = "[redacted]"
+
+
+class Redactor:
+    """A structlog processor; ``add_secrets`` registers values that must never be printed."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._secrets: set[str] = set()
+        self.add_secrets(secrets)
+
+    def add_secrets(self, secrets: Iterable[str]) -> None:
+        self._secrets |= {s for s in secrets if s and len(s) >= 4}
+
+    def _scrub(self, value: Any) -> Any:
+        if isinstance(value, str):
+            for secret in self._secrets:
+                if secret in value:
+                    value = value.replace(secret, REDACTED)
+            return _EMAIL.sub("[email]", value)
+        if isinstance(value, dict):
+            return {
+                k: REDACTED if _SENSITIVE_KEYS.search(str(k)) else self._scrub(v) for k, v in value.items()
+            }
+        if isinstance(value, list | tuple):
+            return [self._scrub(v) for v in value]
+        return value
+
+    def __call__(
+        self, _logger: Any, _name: str, event_dict: MutableMapping[str, Any]
+    ) -> MutableMapping[str, Any]:
+        for key in list(event_dict):
+            if _SENSITIVE_KEYS.search(key):
+                event_dict[key] = REDACTED
+            else:
+                event_dict[key] = self._scrub(event_dict[key])
+        return event_dict
+
+
+REDACTOR = Redactor()
+
+
+def processors() -> list[Any]:
+    """The chain, shared by the app and by tests that capture logs."""
+    return [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.format_exc_info,
+        REDACTOR,
+    ]
+
+
+def configure(secrets: Iterable[str] = (), level: str = "INFO") -> None:
+    """Configure once at start-up (not at import)."""
+    REDACTOR.add_secrets(secrets)
+    structlog.configure(
+        processors=[*processors(), structlog.processors.JSONRenderer()],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        cache_logger_on_first_use=False,
+    )
+
+
+def get_logger() -> Any:
+    return structlog.get_logger("bridge")

@@ -1,0 +1,279 @@
+"""Settings, read once at start-up from the environment plus ``config/bridge.toml``.
+
+Nothing here runs at import time; ``load_settings(environ)`` takes the environment as an argument so
+tests never touch ``os.environ``. Secrets are wrapped so they never print, not even in a traceback.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+TRUE_WORDS = frozenset({"true", "1", "on", "yes"})
+DEFAULT_CONFIG_PATH = "config/bridge.toml"
+
+
+class SettingsError(Exception):
+    """Start-up cannot go on; the message names every setting to fix."""
+
+
+class Secret:
+    """A string that never shows itself in ``repr``/``str``; call ``reveal()`` at the point of use."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def env_flag(value: str | None) -> bool:
+    """``true``, ``1``, ``on`` or ``yes`` (any case) mean on; anything else, or unset, means off."""
+    return (value or "").strip().lower() in TRUE_WORDS
+
+
+def freescout_root_url(value: str) -> str:
+    """Accept the root URL or the API URL, with or without ``/api`` and trailing slashes."""
+    url = value.strip().rstrip("/")
+    if url.endswith("/api"):
+        url = url[: -len("/api")]
+    return url.rstrip("/")
+
+
+@dataclass(frozen=True)
+class TokenAuth:
+    """A fine-grained personal access token with Issues read/write on the repository."""
+
+    token: Secret
+
+
+@dataclass(frozen=True)
+class AppAuth:
+    """A GitHub App installation; PyGithub mints and refreshes the installation token."""
+
+    app_id: str
+    private_key: Secret
+    installation_id: int
+
+
+GitHubAuth = TokenAuth | AppAuth
+
+
+@dataclass(frozen=True)
+class KeywordScan:
+    """Opt-in: a conversation whose subject or first message holds a keyword counts as tagged."""
+
+    enabled: bool = False
+    keywords: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BridgeConfig:
+    """The operator's choices from ``config/bridge.toml``; every field has a safe default."""
+
+    routes: tuple[str, ...] = ("ops", "support")
+    tags: tuple[str, ...] = ("bug", "feature_request", "auto:status")
+    mailboxes: tuple[str | int, ...] = ()
+    tag_labels: Mapping[str, str] = field(
+        default_factory=lambda: {"bug": "bug", "feature_request": "enhancement"}
+    )
+    keyword_scan: KeywordScan = KeywordScan()
+    include_customer_email: bool = False
+    max_body_bytes: int = 1024 * 1024
+    body_read_timeout_seconds: float = 10.0
+    delivery_deadline_seconds: float = 8.0
+    github_write_spacing_seconds: float = 1.0
+    github_content_per_minute: int = 60
+    github_content_per_hour: int = 400
+    sweep_interval_seconds: float = 300.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the web service needs, validated."""
+
+    freescout_url: str
+    freescout_api_key: Secret
+    webhook_secrets: tuple[Secret, ...]
+    bot_user_id: int
+    github_repository: str
+    github_api_url: str
+    github_auth: GitHubAuth
+    autolink_enabled: bool
+    config: BridgeConfig
+
+    def secrets(self) -> list[str]:
+        """Every secret value, for the log redactor."""
+        values = [self.freescout_api_key.reveal(), *(s.reveal() for s in self.webhook_secrets)]
+        if isinstance(self.github_auth, TokenAuth):
+            values.append(self.github_auth.token.reveal())
+        else:
+            values.append(self.github_auth.private_key.reveal())
+        return [v for v in values if v]
+
+
+def _get(env: Mapping[str, str], name: str) -> str:
+    return (env.get(name) or "").strip()
+
+
+def _github_auth(env: Mapping[str, str], problems: list[str]) -> GitHubAuth | None:
+    token = _get(env, "GITHUB_ISSUE_BOT_TOKEN")
+    app_names = ("GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY", "GITHUB_APP_INSTALLATION_ID")
+    app_values = [_get(env, n) for n in app_names]
+    if token:
+        return TokenAuth(Secret(token))
+    if all(app_values):
+        if not app_values[2].isdigit():
+            problems.append("GITHUB_APP_INSTALLATION_ID must be a number")
+            return None
+        key = app_values[1].replace("\\n", "\n")
+        return AppAuth(app_values[0], Secret(key), int(app_values[2]))
+    missing_app = [n for n, v in zip(app_names, app_values, strict=True) if not v]
+    if any(app_values):
+        problems.append("GitHub App credentials are incomplete: missing " + ", ".join(missing_app))
+    else:
+        problems.append(
+            "GITHUB_ISSUE_BOT_TOKEN (or GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY and GITHUB_APP_INSTALLATION_ID)"
+        )
+    return None
+
+
+def load_settings(env: Mapping[str, str], config: BridgeConfig | None = None) -> Settings:
+    """Validate the environment; raise ``SettingsError`` naming every missing or malformed variable."""
+    problems: list[str] = []
+    fs_url = _get(env, "FREESCOUT_URL") or _get(env, "FREESCOUT_API_URL")
+    if not fs_url:
+        problems.append("FREESCOUT_URL (or FREESCOUT_API_URL)")
+    elif not fs_url.startswith(("http://", "https://")):
+        problems.append("FREESCOUT_URL must start with http:// or https://")
+    api_key = _get(env, "FREESCOUT_API_KEY")
+    if not api_key:
+        problems.append("FREESCOUT_API_KEY")
+    secrets = tuple(Secret(s.strip()) for s in _get(env, "FREESCOUT_WEBHOOK_SECRET").split(",") if s.strip())
+    if not secrets:
+        problems.append("FREESCOUT_WEBHOOK_SECRET")
+    bot = _get(env, "FREESCOUT_BOT_USER_ID")
+    if not bot:
+        problems.append("FREESCOUT_BOT_USER_ID")
+    elif not bot.isdigit():
+        problems.append("FREESCOUT_BOT_USER_ID must be a numeric FreeScout user id")
+    repo = _get(env, "GITHUB_REPOSITORY")
+    if not repo:
+        problems.append("GITHUB_REPOSITORY")
+    elif repo.count("/") != 1 or not all(repo.split("/")):
+        problems.append("GITHUB_REPOSITORY must look like owner/repo")
+    auth = _github_auth(env, problems)
+    if config is None:
+        try:
+            config = load_config(Path(_get(env, "BRIDGE_CONFIG") or DEFAULT_CONFIG_PATH))
+        except SettingsError as exc:
+            problems.append(str(exc))
+    if problems or auth is None or config is None:
+        raise SettingsError("missing or invalid settings: " + "; ".join(problems))
+    return Settings(
+        freescout_url=freescout_root_url(fs_url),
+        freescout_api_key=Secret(api_key),
+        webhook_secrets=secrets,
+        bot_user_id=int(bot),
+        github_repository=repo,
+        github_api_url=(_get(env, "GITHUB_API_URL") or "https://api.github.com").rstrip("/"),
+        github_auth=auth,
+        autolink_enabled=env_flag(env.get("FLAG_FREESCOUT_GITHUB_AUTOLINK")),
+        config=config,
+    )
+
+
+def load_config(path: Path) -> BridgeConfig:
+    """Read ``config/bridge.toml``; a missing file means all defaults, a broken one is an error."""
+    if not path.exists():
+        if str(path) != DEFAULT_CONFIG_PATH:
+            raise SettingsError(f"BRIDGE_CONFIG points at {path}, which does not exist")
+        return BridgeConfig()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"BRIDGE_CONFIG {path} does not parse: {exc}") from exc
+    return config_from_mapping(data, source=str(path))
+
+
+def config_from_mapping(data: Mapping[str, Any], source: str = "config") -> BridgeConfig:
+    """Build a ``BridgeConfig`` from parsed TOML, checking each value's type."""
+    defaults = BridgeConfig()
+    autolink = dict(data.get("autolink", {}))
+    webhooks = dict(data.get("webhooks", {}))
+    limits = dict(data.get("limits", {}))
+    github = dict(data.get("github", {}))
+    keywords = dict(autolink.get("keyword_scan", {}))
+    try:
+        mailboxes = tuple(_mailbox_ref(m) for m in autolink.get("mailboxes", defaults.mailboxes))
+        return BridgeConfig(
+            routes=tuple(_slug(r) for r in webhooks.get("routes", defaults.routes)),
+            tags=tuple(str(t).strip().lower() for t in autolink.get("tags", defaults.tags)),
+            mailboxes=mailboxes,
+            tag_labels={
+                str(k).strip().lower(): str(v)
+                for k, v in github.get("tag_labels", defaults.tag_labels).items()
+            },
+            keyword_scan=KeywordScan(
+                enabled=bool(keywords.get("enabled", False)),
+                keywords=tuple(
+                    str(k).strip().lower() for k in keywords.get("keywords", ()) if str(k).strip()
+                ),
+            ),
+            include_customer_email=bool(github.get("include_customer_email", False)),
+            max_body_bytes=int(limits.get("max_body_bytes", defaults.max_body_bytes)),
+            body_read_timeout_seconds=float(
+                limits.get("body_read_timeout_seconds", defaults.body_read_timeout_seconds)
+            ),
+            delivery_deadline_seconds=float(
+                limits.get("delivery_deadline_seconds", defaults.delivery_deadline_seconds)
+            ),
+            github_write_spacing_seconds=float(
+                github.get("write_spacing_seconds", defaults.github_write_spacing_seconds)
+            ),
+            github_content_per_minute=int(
+                github.get("content_per_minute", defaults.github_content_per_minute)
+            ),
+            github_content_per_hour=int(github.get("content_per_hour", defaults.github_content_per_hour)),
+            sweep_interval_seconds=float(
+                data.get("sweep", {}).get("interval_seconds", defaults.sweep_interval_seconds)
+            ),
+        )
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise SettingsError(f"{source}: invalid value: {exc}") from exc
+
+
+def _mailbox_ref(value: object) -> str | int:
+    if isinstance(value, bool):
+        raise ValueError(f"mailbox {value!r} must be an email or a numeric id")
+    if isinstance(value, int):
+        return value
+    text = str(value).strip()
+    if text.isdigit():
+        return int(text)
+    if "@" not in text:
+        raise ValueError(f"mailbox {text!r} must be an email or a numeric id")
+    return text.lower()
+
+
+def _slug(value: object) -> str:
+    text = str(value).strip()
+    if not text or not all(c.isalnum() or c in "-_" for c in text):
+        raise ValueError(f"route name {text!r} may use letters, digits, - and _ only")
+    return text

@@ -1,0 +1,73 @@
+"""Verify ``X-FreeScout-Signature`` over the exact raw body, before anything parses it.
+
+Real FreeScout sends ``base64(HMAC-SHA1(secret, body))``. The original design assumed HMAC-SHA256, in hex
+(optionally ``sha256=``-prefixed) or base64; we accept that too. Several secrets may be active at once so the
+secret can be rotated without downtime. Failure raises: a flag the caller could ignore is a trap.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+from collections.abc import Iterable
+
+
+class SignatureError(Exception):
+    """The delivery is not proven to come from FreeScout; ``reason`` is the log key."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _candidates(header: str) -> list[tuple[str, bytes]]:
+    """Decode the header into ``(algorithm, digest)`` pairs it could plausibly be."""
+    value = header.strip()
+    out: list[tuple[str, bytes]] = []
+    if value.lower().startswith("sha256="):
+        value = value[len("sha256=") :]
+        try:
+            return [("sha256", bytes.fromhex(value))]
+        except ValueError:
+            return []
+    if len(value) == 64:
+        try:
+            out.append(("sha256", bytes.fromhex(value)))
+        except ValueError:
+            pass
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) == 20:
+        out.append(("sha1", raw))
+    elif len(raw) == 32:
+        out.append(("sha256", raw))
+    return out
+
+
+def verify_signature(raw_body: bytes, header: str | None, secrets: Iterable[str]) -> None:
+    """Return quietly when ``header`` signs ``raw_body`` with one of ``secrets``; raise otherwise."""
+    keys = [s for s in secrets if s]
+    if not keys:
+        raise SignatureError("no_secret_configured")
+    if not header or not header.strip():
+        raise SignatureError("signature_missing")
+    candidates = _candidates(header)
+    if not candidates:
+        raise SignatureError("signature_malformed")
+    matched = False
+    for key in keys:
+        for algorithm, digest in candidates:
+            expected = hmac.new(key.encode("utf-8"), raw_body, algorithm).digest()
+            # Keep comparing after a match so timing does not reveal which secret or format matched.
+            matched |= hmac.compare_digest(expected, digest)
+    if not matched:
+        raise SignatureError("signature_mismatch")
+
+
+def sign_freescout(raw_body: bytes, secret: str) -> str:
+    """The header value real FreeScout would send; used by the simulator, tests and the demo."""
+    return base64.b64encode(hmac.new(secret.encode("utf-8"), raw_body, hashlib.sha1).digest()).decode("ascii")
