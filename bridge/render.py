@@ -48,7 +48,7 @@ def issue_draft(
         "**Tags:** " + (", ".join(f"`{text.inline(t, 100)}`" for t in conv.tags or ()) or "none"),
     ]
     if include_customer_email and conv.customer_email:
-        facts.append(f"**Customer:** {text.inline(conv.customer_email, 320)}")
+        facts.append(f"**Customer:** `{text.clean(conv.customer_email)[:320].replace('`', '')}`")
     head = "\n".join(
         [issue_marker(conv.id), "", *(f"- {f}" for f in facts), "", "### First customer message", ""]
     )

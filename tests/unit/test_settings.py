@@ -1,0 +1,121 @@
+"""Settings: every missing variable named at once, flag words, URL forms, rotation, the TOML file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bridge.settings import AppAuth, SettingsError, TokenAuth, config_from_mapping, load_config, load_settings
+
+BASE = {
+    "FREESCOUT_URL": "https://help.example.com/",
+    "FREESCOUT_API_KEY": "k" * 32,
+    "FREESCOUT_WEBHOOK_SECRET": "s" * 32,
+    "FREESCOUT_BOT_USER_ID": "9",
+    "GITHUB_REPOSITORY": "acme/app",
+    "GITHUB_ISSUE_BOT_TOKEN": "github_pat_x",
+}
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_missing_variable_is_named() -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings({})
+    message = str(caught.value)
+    for name in (
+        "FREESCOUT_URL",
+        "FREESCOUT_API_KEY",
+        "FREESCOUT_WEBHOOK_SECRET",
+        "FREESCOUT_BOT_USER_ID",
+        "GITHUB_REPOSITORY",
+        "GITHUB_ISSUE_BOT_TOKEN",
+    ):
+        assert name in message
+
+
+@pytest.mark.parametrize(
+    ("value", "on"),
+    [
+        ("true", True),
+        ("1", True),
+        ("ON", True),
+        (" yes ", True),
+        ("false", False),
+        ("", False),
+        ("enabled", False),
+        (None, False),
+    ],
+)
+def test_flag_words(value: str | None, on: bool) -> None:
+    env = dict(BASE)
+    if value is not None:
+        env["FLAG_FREESCOUT_GITHUB_AUTOLINK"] = value
+    assert load_settings(env).autolink_enabled is on
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://help.example.com",
+        "https://help.example.com/api",
+        "https://help.example.com/api/",
+        "https://help.example.com/",
+    ],
+)
+def test_freescout_url_forms(url: str) -> None:
+    env = {k: v for k, v in BASE.items() if k != "FREESCOUT_URL"} | {"FREESCOUT_API_URL": url}
+    assert load_settings(env).freescout_url == "https://help.example.com"
+
+
+def test_two_secrets_during_rotation_and_secrets_never_print() -> None:
+    settings = load_settings(BASE | {"FREESCOUT_WEBHOOK_SECRET": "old-secret, new-secret"})
+    assert [s.reveal() for s in settings.webhook_secrets] == ["old-secret", "new-secret"]
+    assert "old-secret" not in repr(settings) and "k" * 32 not in repr(settings)
+    assert isinstance(settings.github_auth, TokenAuth)
+
+
+def test_github_app_credentials() -> None:
+    env = {k: v for k, v in BASE.items() if k != "GITHUB_ISSUE_BOT_TOKEN"}
+    app = load_settings(
+        env
+        | {
+            "GITHUB_APP_ID": "1",
+            "GITHUB_APP_PRIVATE_KEY": "-----BEGIN\\nX",
+            "GITHUB_APP_INSTALLATION_ID": "42",
+        }
+    )
+    assert isinstance(app.github_auth, AppAuth) and app.github_auth.installation_id == 42
+    assert app.github_auth.private_key.reveal() == "-----BEGIN\nX"
+    with pytest.raises(SettingsError, match="GITHUB_APP_INSTALLATION_ID"):
+        load_settings(env | {"GITHUB_APP_ID": "1", "GITHUB_APP_PRIVATE_KEY": "k"})
+
+
+def test_shipped_config_parses_to_the_defaults_it_documents() -> None:
+    config = load_config(ROOT / "config" / "bridge.toml")
+    assert config.tags == ("bug", "feature_request", "auto:status")
+    assert dict(config.tag_labels) == {"bug": "bug", "feature_request": "enhancement"}
+    assert config.routes == ("ops", "support")
+    assert config.keyword_scan.enabled is False and config.include_customer_email is False
+    assert config.max_body_bytes == 1024 * 1024
+
+
+def test_config_values_are_checked() -> None:
+    assert config_from_mapping({"autolink": {"mailboxes": ["Support@Example.com", 2, "3"]}}).mailboxes == (
+        "support@example.com",
+        2,
+        3,
+    )
+    with pytest.raises(SettingsError, match="mailbox"):
+        config_from_mapping({"autolink": {"mailboxes": ["not-an-email"]}})
+    with pytest.raises(SettingsError, match="route"):
+        config_from_mapping({"webhooks": {"routes": ["../x"]}})
+
+
+def test_broken_or_missing_config_file_is_named(tmp_path: Path) -> None:
+    broken = tmp_path / "b.toml"
+    broken.write_text("[autolink\n")
+    with pytest.raises(SettingsError, match="does not parse"):
+        load_settings(BASE | {"BRIDGE_CONFIG": str(broken)})
+    with pytest.raises(SettingsError, match="does not exist"):
+        load_settings(BASE | {"BRIDGE_CONFIG": str(tmp_path / "nope.toml")})
