@@ -38,6 +38,7 @@ from bridge.metrics import Metrics, bounded_event
 from bridge.model import PayloadError, parse_conversation
 from bridge.settings import Settings, SettingsError, load_settings
 from bridge.signature import SignatureError, verify_signature
+from bridge.sweep import sweep
 
 log = logs.get_logger()
 
@@ -169,6 +170,20 @@ async def handle_delivery(services: Services, route: str, request: Request) -> R
     return response
 
 
+async def _sweep_forever(services: Services, interval: float) -> None:
+    """The scheduled reconciler of the web process (run it in exactly one process; see the runbook)."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            report = await sweep(
+                services.linker, services.freescout, services.mailboxes, services.settings.config.tags
+            )
+            services.metrics.sweeps.labels("stopped_early" if report.stopped_early else "ok").inc()
+        except Exception as exc:  # noqa: BLE001 - a failed pass must not kill the schedule
+            services.metrics.sweeps.labels("failed").inc()
+            log.warning("sweep_failed", error=type(exc).__name__, reason=getattr(exc, "reason", ""))
+
+
 def create_app(
     settings: Settings,
     *,
@@ -239,6 +254,7 @@ def create_app(
         for name in settings.config.routes
     ]
     routes += [Route("/healthz", healthz), Route("/metrics", metrics_endpoint)]
+
     async def http_error(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         return error_body(exc.status_code, "http_error", str(exc.detail))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -184,6 +184,12 @@ def load_settings(env: Mapping[str, str], config: BridgeConfig | None = None) ->
             config = load_config(Path(_get(env, "BRIDGE_CONFIG") or DEFAULT_CONFIG_PATH))
         except SettingsError as exc:
             problems.append(str(exc))
+    interval = _get(env, "SWEEP_INTERVAL_SECONDS")
+    if interval and config is not None:
+        try:
+            config = replace(config, sweep_interval_seconds=max(0.0, float(interval)))
+        except ValueError:
+            problems.append("SWEEP_INTERVAL_SECONDS must be a number of seconds (0 turns the sweep off)")
     if problems or auth is None or config is None:
         raise SettingsError("missing or invalid settings: " + "; ".join(problems))
     return Settings(

@@ -1,0 +1,100 @@
+"""The reconciler: find conversations that should be linked and are not, and link them.
+
+Webhooks alone lose links: tags are not in payloads, adding a tag fires nothing, and FreeScout drops a
+delivery after 10 failures. The sweep lists candidates through the API and sends each one through the same
+``Linker.reconcile`` path, locks and guards as a webhook, so a sweep racing a delivery still yields one issue.
+Conversations that only the opt-in keyword scan would match are not listed (the API filters by tag only).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from bridge import logs, retry
+from bridge.errors import BudgetExhausted, UpstreamError
+from bridge.freescout_api import FreeScoutAPI
+from bridge.linker import Linker
+from bridge.mailboxes import MailboxDirectory
+
+log = logs.get_logger()
+ITEM_DEADLINE_SECONDS = 20.0
+
+
+@dataclass
+class SweepReport:
+    candidates: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+    errors: Counter[str] = field(default_factory=Counter)
+    stopped_early: str = ""
+    issue_urls: dict[int, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "candidates": self.candidates,
+            "outcomes": dict(self.outcomes),
+            "errors": dict(self.errors),
+            "stopped_early": self.stopped_early,
+            "issue_urls": {str(k): v for k, v in sorted(self.issue_urls.items())},
+        }
+
+
+async def candidate_ids(
+    api: FreeScoutAPI, mailboxes: MailboxDirectory, tags: tuple[str, ...], only: frozenset[int] | None = None
+) -> list[int]:
+    """Ids of published, active or pending conversations carrying a trigger tag and no link, oldest first."""
+    await mailboxes.load()
+    ids = mailboxes.configured_ids()
+    if only is not None:
+        ids = only if ids is None else ids & only
+    scope: list[int | None] = [*sorted(ids)] if ids is not None else [None]
+    found: dict[int, str] = {}
+    for mailbox in scope:
+        for tag in tags:
+            for status in ("active", "pending"):
+                filters: dict[str, object] = {
+                    "tag": tag,
+                    "status": status,
+                    "state": "published",
+                    "sortField": "createdAt",
+                    "sortOrder": "asc",
+                }
+                if mailbox is not None:
+                    filters["mailboxId"] = mailbox
+                async for conv in api.list_conversations(**filters):
+                    if not conv.github_issue_url and conv.state in ("published", ""):
+                        found.setdefault(conv.id, conv.created_at)
+    return sorted(found, key=lambda cid: (found[cid], cid))
+
+
+async def sweep(
+    linker: Linker,
+    api: FreeScoutAPI,
+    mailboxes: MailboxDirectory,
+    tags: tuple[str, ...],
+    only: frozenset[int] | None = None,
+) -> SweepReport:
+    """One pass. Respects the flag through the linker (off: report ``would_link``, write nothing)."""
+    report = SweepReport()
+    with retry.deadline_in(120):
+        ids = await candidate_ids(api, mailboxes, tags, only)
+    report.candidates = len(ids)
+    for conversation_id in ids:
+        try:
+            with retry.deadline_in(ITEM_DEADLINE_SECONDS):
+                outcome = await linker.reconcile(conversation_id)
+        except BudgetExhausted as exc:
+            report.errors[f"{exc.api}:{exc.reason}"] += 1
+            report.stopped_early = f"{exc.reason}; retry after {exc.retry_after or 60:.0f} s"
+            break
+        except UpstreamError as exc:
+            report.errors[f"{exc.api}:{exc.reason}"] += 1
+            log.warning(
+                "sweep_item_failed", conversation_id=conversation_id, reason=exc.reason, hint=exc.hint
+            )
+            continue
+        report.outcomes[outcome.decision] += 1
+        if outcome.issue_url:
+            report.issue_urls[conversation_id] = outcome.issue_url
+    log.info("sweep", **report.as_dict())
+    return report
