@@ -7,6 +7,7 @@ Errors become HTTP answers in one place, ``_error_response``; every delivery end
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import os
 import sys
@@ -17,6 +18,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import anyio.to_thread
 import httpx
 import structlog
 from starlette.applications import Starlette
@@ -170,6 +172,29 @@ async def handle_delivery(services: Services, route: str, request: Request) -> R
     return response
 
 
+READY_FRESH_SECONDS = 300.0
+
+
+async def _readiness(services: Services) -> dict[str, str]:
+    """Each upstream is ready if it answered in the last five minutes, or answers a cheap probe now."""
+    checks: dict[str, str] = {"settings": "ok"}
+    now = time.monotonic()
+    for api in ("freescout", "github"):
+        if now - services.metrics.last_success.get(api, -1e9) < READY_FRESH_SECONDS:
+            checks[api] = "ok"
+            continue
+        try:
+            with retry.deadline_in(5):
+                if api == "freescout":
+                    await services.freescout.probe()
+                else:
+                    await anyio.to_thread.run_sync(services.github.probe)
+            checks[api] = "ok"
+        except (TransientUpstreamError, PermanentUpstreamError) as exc:
+            checks[api] = f"{exc.reason}: {exc.hint}" if exc.hint else exc.reason
+    return checks
+
+
 async def _sweep_forever(services: Services, interval: float) -> None:
     """The scheduled reconciler of the web process (run it in exactly one process; see the runbook)."""
     while True:
@@ -246,14 +271,41 @@ def create_app(
     async def healthz(_request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
-    async def metrics_endpoint(_request: Request) -> Response:
+    def authorised(request: Request) -> bool:
+        if settings.admin_token is None:
+            return True
+        given = request.headers.get("authorization", "")
+        expected = "Bearer " + settings.admin_token.reveal()
+        return hmac.compare_digest(given.encode(), expected.encode())
+
+    def unauthorised() -> Response:
+        return error_body(
+            401,
+            "unauthorised",
+            "this endpoint needs Authorization: Bearer $BRIDGE_ADMIN_TOKEN",
+            {"WWW-Authenticate": "Bearer"},
+        )
+
+    async def metrics_endpoint(request: Request) -> Response:
+        if not authorised(request):
+            return unauthorised()
         return Response(metrics.render(), media_type="text/plain; version=0.0.4")
+
+    async def readyz(request: Request) -> Response:
+        if not authorised(request):
+            return unauthorised()
+        services = holder.get("services")
+        if services is None:
+            return error_body(503, "not_ready", "the app has not started")
+        checks = await _readiness(services)
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
     routes = [
         Route(f"/api/webhooks/freescout/{name}", endpoint(name), methods=["POST"], name=f"freescout-{name}")
         for name in settings.config.routes
     ]
-    routes += [Route("/healthz", healthz), Route("/metrics", metrics_endpoint)]
+    routes += [Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", metrics_endpoint)]
 
     async def http_error(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)

@@ -164,6 +164,10 @@ class FreeScoutAPI:
             except PayloadError:
                 continue
 
+    async def probe(self) -> None:
+        """A cheap authenticated read, for readiness and the doctor."""
+        await self._request("probe", "GET", "mailboxes", params={"page": 1, "pageSize": 1})
+
     async def get_user(self, user_id: int) -> dict[str, Any]:
         response = await self._request("get_user", "GET", f"users/{int(user_id)}")
         data = _json("get_user", response)

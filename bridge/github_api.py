@@ -143,6 +143,15 @@ class GitHubIssues:
             if self._metrics is not None:
                 self._metrics.upstream(API, operation, status, time.perf_counter() - started)
 
+    def probe(self) -> dict[str, Any]:
+        """``GET /repos/{owner}/{repo}``: proves the credentials and that the repository is visible."""
+
+        def get() -> dict[str, Any]:
+            _headers, data = self._gh.requester.requestJsonAndCheck("GET", f"/repos/{self._repository}")
+            return dict(data or {})
+
+        return self._run("probe", get)
+
     def find_linked_issue(self, conversation_id: int, since: datetime | None) -> IssueRef | None:
         """The issue whose hidden marker names this conversation, among issues labelled ``freescout-linked``.
 

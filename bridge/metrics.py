@@ -6,6 +6,8 @@ a conversation id, an issue number or a URL.
 
 from __future__ import annotations
 
+import time
+
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
 from bridge.criteria import CONVERSATION_EVENTS
@@ -24,6 +26,7 @@ def bounded_event(event: str) -> str:
 
 class Metrics:
     def __init__(self) -> None:
+        self.last_success: dict[str, float] = {}
         self.registry = CollectorRegistry(auto_describe=True)
         self.deliveries = Counter(
             "bridge_deliveries",
@@ -58,6 +61,8 @@ class Metrics:
         )
 
     def upstream(self, api: str, operation: str, status: str, seconds: float) -> None:
+        if status == "ok" or status.startswith(("2", "3")):
+            self.last_success[api] = time.monotonic()
         self.upstream_calls.labels(api, operation, status).inc()
         self.upstream_latency.labels(api, operation).observe(seconds)
 

@@ -117,10 +117,13 @@ class Settings:
     github_auth: GitHubAuth
     autolink_enabled: bool
     config: BridgeConfig
+    admin_token: Secret | None = None
 
     def secrets(self) -> list[str]:
         """Every secret value, for the log redactor."""
         values = [self.freescout_api_key.reveal(), *(s.reveal() for s in self.webhook_secrets)]
+        if self.admin_token is not None:
+            values.append(self.admin_token.reveal())
         if isinstance(self.github_auth, TokenAuth):
             values.append(self.github_auth.token.reveal())
         else:
@@ -202,6 +205,7 @@ def load_settings(env: Mapping[str, str], config: BridgeConfig | None = None) ->
         github_auth=auth,
         autolink_enabled=env_flag(env.get("FLAG_FREESCOUT_GITHUB_AUTOLINK")),
         config=config,
+        admin_token=Secret(_get(env, "BRIDGE_ADMIN_TOKEN")) if _get(env, "BRIDGE_ADMIN_TOKEN") else None,
     )
 
 
