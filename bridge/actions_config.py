@@ -1,0 +1,129 @@
+"""Direction B's settings, read once from the Actions step environment.
+
+``load_actions_config(env, need_ticket=...)`` takes the environment as an argument, so tests never touch
+``os.environ``. Secrets are wrapped in ``Secret`` and never print. A missing or malformed value is reported
+by the name of the secret or repository variable the user has to fix, all of them at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bridge.settings import Secret, env_flag, freescout_root_url
+
+DEFAULT_GITHUB_API_URL = "https://api.github.com"
+
+#: Every variable the script reads, with what it means; the runbook and ``--help`` text mirror it.
+VARIABLES: Mapping[str, str] = {
+    "GITHUB_EVENT_NAME": "set by Actions: the event that started the run (only `issues` is handled)",
+    "GITHUB_EVENT_PATH": "set by Actions: the JSON file holding the event payload",
+    "GITHUB_REPOSITORY": "set by Actions: owner/repo of the issue",
+    "GITHUB_API_URL": "set by Actions: the REST API root (GitHub Enterprise Server works too)",
+    "GITHUB_TOKEN": "secret: pass `secrets.GITHUB_TOKEN`; needs `permissions: issues: write`",
+    "FREESCOUT_URL": "secret or variable: FreeScout root URL (alias FREESCOUT_API_URL; /api is optional)",
+    "FREESCOUT_API_KEY": "secret: API Key from Manage → Settings → API & Webhooks",
+    "FREESCOUT_BOT_USER_ID": "variable: numeric id of the FreeScout user that writes notes",
+    "FREESCOUT_OPS_MAILBOX": "variable: email or numeric id of the mailbox tickets are filed in",
+    "FREESCOUT_TICKET_CUSTOMER_EMAIL": "variable: customer address the created tickets are filed under",
+    "FLAG_FREESCOUT_GITHUB_AUTOLINK": "variable: true/1/on/yes writes; anything else is a dry run",
+}
+
+
+class ConfigError(Exception):
+    """Settings are missing or malformed; ``problems`` maps each variable name to what is wrong."""
+
+    def __init__(self, problems: Mapping[str, str]) -> None:
+        super().__init__("; ".join(f"{name}: {what}" for name, what in problems.items()))
+        self.problems = dict(problems)
+
+
+@dataclass(frozen=True)
+class ActionsConfig:
+    repository: str
+    github_api_url: str
+    github_token: Secret
+    freescout_url: str
+    freescout_api_key: Secret
+    bot_user_id: int
+    ops_mailbox: str | int | None
+    customer_email: str
+    live: bool
+
+    def secrets(self) -> list[str]:
+        return [s for s in (self.github_token.reveal(), self.freescout_api_key.reveal()) if s]
+
+
+def _get(env: Mapping[str, str], name: str) -> str:
+    return (env.get(name) or "").strip()
+
+
+def is_live(env: Mapping[str, str]) -> bool:
+    """The flag from the repository variable: off (or unset) means shadow mode, reads only."""
+    return env_flag(env.get("FLAG_FREESCOUT_GITHUB_AUTOLINK"))
+
+
+def secret_values(env: Mapping[str, str]) -> list[str]:
+    """The values to mask with ``::add-mask::`` before anything else is printed."""
+    return [v for v in (_get(env, "GITHUB_TOKEN"), _get(env, "FREESCOUT_API_KEY")) if v]
+
+
+def repository_of(env: Mapping[str, str], payload_repository: str = "") -> str:
+    return _get(env, "GITHUB_REPOSITORY") or payload_repository
+
+
+def parse_mailbox(value: str) -> str | int | None:
+    """An ops mailbox reference: a numeric id, or an email address (lower-cased); ``None`` if neither."""
+    text = value.strip()
+    if text.isdigit():
+        return int(text)
+    if "@" in text and " " not in text:
+        return text.lower()
+    return None
+
+
+def load_actions_config(
+    env: Mapping[str, str], *, need_ticket: bool, payload_repository: str = ""
+) -> ActionsConfig:
+    """Validate what this run needs; raise ``ConfigError`` naming every variable to fix.
+
+    ``need_ticket`` adds the two settings only ticket creation uses (mailbox and customer address).
+    """
+    problems: dict[str, str] = {}
+    repo = repository_of(env, payload_repository)
+    if repo.count("/") != 1 or not all(repo.split("/")):
+        problems["GITHUB_REPOSITORY"] = "must look like owner/repo"
+    token = _get(env, "GITHUB_TOKEN")
+    if not token:
+        problems["GITHUB_TOKEN"] = "is empty: add `GITHUB_TOKEN: ${{ secrets.GITHUB_TOKEN }}` to the step env"  # noqa: S105
+    url = _get(env, "FREESCOUT_URL") or _get(env, "FREESCOUT_API_URL")
+    if not url:
+        problems["FREESCOUT_URL"] = "is empty: set the FreeScout root URL (or FREESCOUT_API_URL)"
+    elif not url.startswith(("http://", "https://")):
+        problems["FREESCOUT_URL"] = "must start with http:// or https://"
+    key = _get(env, "FREESCOUT_API_KEY")
+    if not key:
+        problems["FREESCOUT_API_KEY"] = "is empty: add the FreeScout API key as a repository secret"
+    bot = _get(env, "FREESCOUT_BOT_USER_ID")
+    if not bot.isdigit():
+        problems["FREESCOUT_BOT_USER_ID"] = "must be the numeric id of the FreeScout bot user"
+    mailbox = parse_mailbox(_get(env, "FREESCOUT_OPS_MAILBOX"))
+    customer = _get(env, "FREESCOUT_TICKET_CUSTOMER_EMAIL")
+    if need_ticket:
+        if mailbox is None:
+            problems["FREESCOUT_OPS_MAILBOX"] = "must be the ops mailbox's email address or numeric id"
+        if "@" not in customer or " " in customer:
+            problems["FREESCOUT_TICKET_CUSTOMER_EMAIL"] = "must be the email address tickets are filed under"
+    if problems:
+        raise ConfigError(problems)
+    return ActionsConfig(
+        repository=repo,
+        github_api_url=(_get(env, "GITHUB_API_URL") or DEFAULT_GITHUB_API_URL).rstrip("/"),
+        github_token=Secret(token),
+        freescout_url=freescout_root_url(url),
+        freescout_api_key=Secret(key),
+        bot_user_id=int(bot),
+        ops_mailbox=mailbox,
+        customer_email=customer.lower(),
+        live=is_live(env),
+    )
