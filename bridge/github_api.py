@@ -198,3 +198,24 @@ class GitHubIssues:
             self._gh.get_repo(self._repository).get_issue(number).create_comment(body)
 
         self._run("create_comment", create, write=True, content=True)
+
+    def list_labels(self) -> list[str]:
+        """Names of every label in the repository (every page); used by ``freescout-bridge check``."""
+
+        def names() -> list[str]:
+            return [label.name for label in self._gh.get_repo(self._repository).get_labels()]
+
+        return self._run("list_labels", names)
+
+    def create_label(self, name: str, color: str, description: str) -> None:
+        """``POST /repos/{o}/{r}/labels``: one label, through the write gate (``check --fix`` only)."""
+
+        def create() -> None:
+            self._gh.get_repo(self._repository).create_label(name, color, description)
+
+        self._run("create_label", create, write=True)
+
+    def oauth_scopes(self) -> tuple[str, ...] | None:
+        """Scopes of a classic token, as GitHub reported them on the last call; ``None`` if it did not."""
+        scopes = self._gh.oauth_scopes
+        return None if scopes is None else tuple(s.strip() for s in scopes if s.strip())

@@ -11,7 +11,7 @@ import logging
 import re
 import sys
 from collections.abc import Iterable, MutableMapping
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 
@@ -71,13 +71,13 @@ def processors() -> list[Any]:
     ]
 
 
-def configure(secrets: Iterable[str] = (), level: str = "INFO") -> None:
-    """Configure once at start-up (not at import)."""
+def configure(secrets: Iterable[str] = (), level: str = "INFO", stream: TextIO | None = None) -> None:
+    """Configure once at start-up (not at import). The CLI passes ``sys.stderr`` to keep stdout clean."""
     REDACTOR.add_secrets(secrets)
     structlog.configure(
         processors=[*processors(), structlog.processors.JSONRenderer()],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        logger_factory=structlog.PrintLoggerFactory(stream or sys.stdout),
         cache_logger_on_first_use=False,
     )
 
