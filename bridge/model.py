@@ -79,8 +79,9 @@ class Conversation:
 def _int(data: Mapping[str, Any], key: str, *, required: bool = True) -> int:
     value = data.get(key)
     if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, str) and value.strip().isdigit() and len(value) < 19:
-            return int(value)
+        digits = value.strip() if isinstance(value, str) else ""
+        if digits.isascii() and digits.isdigit() and len(digits) < 19:  # "²".isdigit(), but int("²") fails
+            return int(digits)
         if not required and value is None:
             return 0
         raise PayloadError("invalid_payload", f"'{key}' must be an integer")
