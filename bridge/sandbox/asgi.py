@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 RAW_SEND_KEY = "sandbox.raw_send"
+FAULT_KEY = "sandbox.fault"  # set by a fault injector; copied into the recorded entry
 REDACTED = "<redacted>"
 
 
@@ -96,7 +97,8 @@ class RecorderMiddleware:
 
     Each entry: ``method, path, query, headers`` (auth values redacted), ``json`` (parsed
     body or None), ``body`` (raw text), ``status`` (None when the connection was dropped),
-    ``at`` (epoch seconds).
+    ``response_headers``, ``response`` (parsed JSON answer or None), ``at`` (epoch
+    seconds) and, when a fault was injected, ``fault``.
     """
 
     def __init__(
@@ -133,12 +135,20 @@ class RecorderMiddleware:
         }
         self.log.add(entry)
 
+        chunks: list[bytes] = []
+
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 entry["status"] = int(message["status"])
+                entry["response_headers"] = _redacted_headers(message.get("headers", []), frozenset())
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
             await send(message)
 
         await self.app(scope, replay_receive(body, receive), send_wrapper)
+        entry["response"] = parse_json_bytes(b"".join(chunks))
+        if FAULT_KEY in scope:
+            entry["fault"] = scope[FAULT_KEY]
 
 
 async def _read_body(receive: Receive) -> bytes:
