@@ -13,7 +13,7 @@ from typing import Any
 from bridge import retry
 from bridge.cli_explain import outcome_line, reason_sentence
 from bridge.cli_services import CliServices, services
-from bridge.doctor import WEBHOOK_EVENTS, Check, Exit, evaluate, exit_code, webhook_urls
+from bridge.doctor import WEBHOOK_EVENTS, WEBHOOK_PATH, Check, Exit, evaluate, exit_code, webhook_urls
 from bridge.doctor_gather import base_facts, gather_freescout, gather_github, read_settings
 from bridge.errors import UpstreamError
 from bridge.linker import Outcome
@@ -45,7 +45,9 @@ def upstream_text(exc: UpstreamError) -> str:
 # -- check ------------------------------------------------------------------------------------------------
 
 
-def render_checks(checks: list[Check], code: Exit, *, fixed: tuple[str, ...] = ()) -> str:
+def render_checks(
+    checks: list[Check], code: Exit, webhooks: list[str], *, fixed: tuple[str, ...] = ()
+) -> str:
     lines = ["freescout-bridge check"]
     for check in checks:
         mark = "[ok]  " if check.ok else "[FAIL]"
@@ -59,6 +61,11 @@ def render_checks(checks: list[Check], code: Exit, *, fixed: tuple[str, ...] = (
         lines.append(f"All {len(checks)} checks passed.")
     if fixed:
         lines.append("--fix created: " + ", ".join(fixed))
+    if webhooks:
+        lines.append("")
+        lines.append("FreeScout → Manage → Settings → API & Webhooks → Webhooks: one webhook per URL")
+        lines.extend(f"  url:    {url}" for url in webhooks)
+        lines.append("  events: " + ", ".join(WEBHOOK_EVENTS))
     return "\n".join(lines)
 
 
@@ -73,17 +80,18 @@ async def run_check(env: Mapping[str, str], public_url: str, *, fix: bool) -> Re
                 facts = await gather_github(facts, svc.github, fix=fix)
     checks = evaluate(facts)
     code = exit_code(checks)
+    if facts.public_url:
+        urls = webhook_urls(facts.public_url, facts.routes)
+    else:
+        urls = [WEBHOOK_PATH.format(route=r) for r in facts.routes]
     data = {
         "ok": code is Exit.OK,
         "exit_code": int(code),
         "checks": [c.as_dict() for c in checks],
         "labels_created": list(facts.labels_created),
-        "webhook": {
-            "urls": webhook_urls(facts.public_url, facts.routes) if facts.public_url else [],
-            "events": list(WEBHOOK_EVENTS),
-        },
+        "webhook": {"urls": urls, "events": list(WEBHOOK_EVENTS)},
     }
-    return Result(code, data, render_checks(checks, code, fixed=facts.labels_created))
+    return Result(code, data, render_checks(checks, code, urls, fixed=facts.labels_created))
 
 
 # -- sync -------------------------------------------------------------------------------------------------

@@ -25,6 +25,9 @@ VERDICTS = {
     "would_comment_closed": "closing comment would be posted",
 }
 
+#: Decisions to ignore that are not "not linked" at all.
+IGNORED_BECAUSE = {"already_linked": "already linked", "linked_elsewhere": "linked elsewhere"}
+
 #: What each write did, in the words of the person on call.
 WRITES = {
     "create_issue": "created the GitHub issue",
@@ -134,6 +137,8 @@ def outcome_line(
 ) -> str:
     """``#1287 not linked: no_trigger_tag — it has none of the tags bug, feature_request, auto:status``."""
     verdict = VERDICTS.get(outcome.decision, outcome.decision.replace("_", " "))
+    if outcome.decision == "ignore":
+        verdict = IGNORED_BECAUSE.get(outcome.reason, verdict)
     url = outcome.issue_url or (conv.github_issue_url if conv else "")
     line = f"{label(conversation_id, conv)} {verdict}: {outcome.reason} — "
     line += reason_sentence(outcome.reason, conv, config, url)

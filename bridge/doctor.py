@@ -64,7 +64,7 @@ class Check:
     exit: Exit = Exit.FAILED  # the exit code this check forces when it fails
 
     def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "ok": self.ok, "detail": self.detail, "fix": self.fix}
+        return {"name": self.name, "ok": self.ok, "detail": self.detail, "fix": "" if self.ok else self.fix}
 
 
 @dataclass(frozen=True)
@@ -212,7 +212,7 @@ def _not_asked(name: str, why: str) -> Check:
 
 def _upstream_fix(api: str, answer: Answer) -> str:
     if answer.unreachable:
-        where = "FREESCOUT_URL" if api == "freescout" else "GITHUB_API_URL and the network"
+        where = "FREESCOUT_URL" if api == "freescout" else "GITHUB_API_URL (default https://api.github.com)"
         return f"make sure {where} is reachable from this host, then run check again"
     return answer.hint or "see the error above"
 
@@ -262,7 +262,7 @@ def _mailbox_check(box: MailboxFacts) -> Check:
             False,
             f"{label} has no {FIELD_GITHUB_ISSUE_URL} custom field",
             f"in FreeScout → Manage → Mailboxes → {box.name or box.mailbox_id} → Custom Fields, add a "
-            f"Single Line field named {FIELD_GITHUB_ISSUE_URL}",
+            f"Single Line field named {FIELD_GITHUB_ISSUE_URL} (or drop this mailbox from [autolink] mailboxes)",
         )
     return Check(name, True, f"{label}: {FIELD_GITHUB_ISSUE_URL} is custom field id {box.field_id}")
 
@@ -313,7 +313,8 @@ def check_github(facts: Facts) -> Check:
     }
     exit_code = Exit.UNREACHABLE if answer.unreachable else Exit.FAILED
     fix = fixes.get(answer.status or 0) or _upstream_fix("github", answer)
-    return Check(name, False, f"GitHub refused: {answer.why}", fix, exit_code)
+    verb = "did not answer" if answer.unreachable else "refused"
+    return Check(name, False, f"GitHub {verb}: {answer.why}", fix, exit_code)
 
 
 def check_permissions(facts: Facts) -> Check:
@@ -394,13 +395,12 @@ def check_labels(facts: Facts) -> Check:
 
 def check_webhooks(facts: Facts) -> Check:
     name = "freescout webhooks"
-    events = ", ".join(WEBHOOK_EVENTS)
     if not facts.public_url:
         paths = ", ".join(WEBHOOK_PATH.format(route=r) for r in facts.routes)
         return Check(
             name,
             True,
-            f"paths {paths}; events {events}. Pass --public-url (or set BRIDGE_PUBLIC_URL) for the full URLs",
+            f"paths {paths}; pass --public-url (or set BRIDGE_PUBLIC_URL) for the full URLs; events listed below",
         )
     if not facts.public_url.startswith(("https://", "http://")):
         return Check(
@@ -418,8 +418,10 @@ def check_webhooks(facts: Facts) -> Check:
             f"FreeScout stores at most {FREESCOUT_URL_LIMIT} characters; too long: {too_long[0]}",
             "use a shorter public host name or path",
         )
-    warn = "" if facts.public_url.startswith("https://") else " (plain http: use https in production)"
-    return Check(name, True, "create one webhook per URL: " + "; ".join(urls) + f"{warn}; events: {events}")
+    warn = "" if facts.public_url.startswith("https://") else "; plain http: use https in production"
+    return Check(
+        name, True, f"{len(urls)} webhook URL(s) and {len(WEBHOOK_EVENTS)} events, listed below{warn}"
+    )
 
 
 def evaluate(facts: Facts) -> list[Check]:
