@@ -156,7 +156,7 @@ async def handle_delivery(services: Services, route: str, request: Request) -> R
     except Exception as exc:  # noqa: BLE001 - the outermost edge: every failure is answered and logged
         response, result, reason = _error_response(exc)
         if isinstance(exc, PermanentUpstreamError):
-            fields = {"hint": exc.hint, "status": exc.status}
+            fields = {"hint": exc.hint, "upstream_status": exc.status}
     duration_ms = round((time.perf_counter() - started) * 1000, 2)
     level = "warning" if response.status_code >= 500 else "info"
     getattr(log, level)(
