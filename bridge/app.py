@@ -97,6 +97,9 @@ def parse_json(raw: bytes) -> Any:
         raise RequestError(400, "invalid_json", "the body is not valid JSON") from exc
 
 
+_GONE = ("freescout", "get_conversation", 404)
+
+
 def _error_response(exc: Exception) -> tuple[Response, str, str]:
     """The single place errors become HTTP: the response, the outcome and the reason for the log line."""
     if isinstance(exc, RequestError):
@@ -114,6 +117,10 @@ def _error_response(exc: Exception) -> tuple[Response, str, str]:
         kind = "budget_exhausted" if isinstance(exc, BudgetExhausted) else "upstream_unavailable"
         message = f"{exc.api} is unavailable ({exc.reason}); FreeScout will redeliver"
         return error_body(503, kind, message, {"Retry-After": wait}), "retry_later", f"{exc.api}:{exc.reason}"
+    if isinstance(exc, PermanentUpstreamError) and (exc.api, exc.operation, exc.status) == _GONE:
+        # Deleted for good since the event was queued: ten redeliveries over 80 minutes cannot help.
+        body = {"outcome": "ignore", "reason": "conversation_not_found", "issue_url": ""}
+        return JSONResponse(body), "ignore", "conversation_not_found"
     if isinstance(exc, PermanentUpstreamError):
         message = f"{exc.api} {exc.operation} failed ({exc.reason}): {exc.hint}"
         return error_body(502, "upstream_rejected", message), "failed", f"{exc.api}:{exc.reason}"
