@@ -74,7 +74,7 @@ def error_body(status: int, error: str, message: str, headers: dict[str, str] | 
 async def read_body(request: Request, limit: int, timeout: float) -> bytes:
     """The raw body, refused with 413 as soon as it is known to exceed ``limit`` and 408 if it trickles."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isascii() and declared.isdigit() and (len(declared) > 18 or int(declared) > limit):
         raise RequestError(413, "body_too_large", f"the body exceeds {limit} bytes")
     chunks: list[bytes] = []
     size = 0
