@@ -146,7 +146,7 @@ def outcome_line(
         line += "; " + ", ".join(WRITES.get(w, w) for w in outcome.writes)
     would = WOULD_DO.get(outcome.decision)
     if would:
-        why = "dry run" if dry_run else "autolink is off (shadow mode)"
+        why = "dry run" if dry_run else "autolink is off: shadow mode"
         line += f"; nothing written ({why}); a live run would {would}"
     if outcome.issue_url and outcome.issue_url not in line:
         line += f" → {outcome.issue_url}"
