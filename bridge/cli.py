@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import io
 import json
 import os
 import shlex
@@ -198,6 +199,8 @@ def serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """The console script. Reads the environment once, here at the edge."""
     env = dict(os.environ)
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(errors="replace")  # a non-UTF-8 terminal gets "?" rather than a crash
     logs.configure((), env.get("LOG_LEVEL", "WARNING"), sys.stderr)
     args = _parser().parse_args(argv)
     try:
