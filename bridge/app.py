@@ -132,7 +132,7 @@ async def handle_delivery(services: Services, route: str, request: Request) -> R
     started = time.perf_counter()
     settings = services.settings
     event = request.headers.get("x-freescout-event", "").strip()[:100]
-    structlog.contextvars.bind_contextvars(request_id=uuid.uuid4().hex[:12], route=route, event=event)
+    structlog.contextvars.bind_contextvars(request_id=uuid.uuid4().hex[:12], route=route, _event=event)
     fields: dict[str, Any] = {}
     try:
         raw = await read_body(

@@ -64,6 +64,8 @@ def processors() -> list[Any]:
     """The chain, shared by the app and by tests that capture logs."""
     return [
         structlog.contextvars.merge_contextvars,
+        # The message goes to "msg" so "event" can carry the FreeScout event (bound as "_event").
+        structlog.processors.EventRenamer("msg", "_event"),
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.format_exc_info,

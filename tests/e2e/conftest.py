@@ -1,0 +1,60 @@
+"""Fixtures for the end-to-end suite: fresh simulators per test, the bridge wired to them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bridge.sandbox.freescout_sim import create_app as freescout_app
+from bridge.sandbox.freescout_state import FreeScoutSimConfig
+from bridge.sandbox.github_sim import GitHubSimConfig
+from bridge.sandbox.github_sim import create_app as github_app
+from bridge.sandbox.serve import ServerThread
+from tests.e2e.harness import EVENTS, Bridge, FreeScout, GitHub, bridge_env
+
+FAST_RETRIES = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+
+
+@pytest.fixture
+def fs() -> Iterator[FreeScout]:
+    with ServerThread(freescout_app(FreeScoutSimConfig(retry_delays=FAST_RETRIES))) as server:
+        sim = FreeScout(server.url)
+        yield sim
+        sim.close()
+
+
+@pytest.fixture
+def gh() -> Iterator[GitHub]:
+    with ServerThread(github_app(GitHubSimConfig())) as server:
+        sim = GitHub(server.url)
+        yield sim
+        sim.close()
+
+
+@pytest.fixture
+def start_bridge(fs: FreeScout, gh: GitHub, tmp_path: Path) -> Iterator[Callable[..., Bridge]]:
+    """Start the bridge (flag on unless overridden) and register it as FreeScout's webhook."""
+    started: list[Bridge] = []
+
+    def start(register: bool = True, **env: str) -> Bridge:
+        bridge = Bridge(bridge_env(fs.url, gh.url, **env), tmp_path / f"bridge{len(started)}.log")
+        bridge.start()
+        started.append(bridge)
+        if register:
+            fs.post("/_sim/webhooks", {"url": bridge.webhook_url(), "events": EVENTS})
+        return bridge
+
+    yield start
+    for bridge in started:
+        bridge.stop()
+
+
+def issue_bodies(gh: GitHub) -> list[str]:
+    return [str(i.get("body") or "") for i in gh.issues()]
+
+
+def requests_of(sim: Any, method: str, path_part: str) -> list[dict[str, Any]]:
+    return [r for r in sim.requests() if r["method"] == method and path_part in r["path"]]
