@@ -167,6 +167,20 @@ async def _field_id(ctx: Context, mailbox_id: int, mailbox_name: str) -> int:
     )
 
 
+async def _check_bot(ctx: Context) -> None:
+    """Notes need an existing user; a 404 here is the clearest place to say which setting is wrong."""
+    try:
+        await ctx.fs.get_user(ctx.cfg.bot_user_id)
+    except PermanentUpstreamError as exc:
+        if exc.status != 404:
+            raise
+        raise Misconfigured(
+            "FREESCOUT_BOT_USER_ID",
+            f"FreeScout has no user with id {ctx.cfg.bot_user_id}; set FREESCOUT_BOT_USER_ID to the bot "
+            "user's id (Manage → Users, the number in the user's URL)",
+        ) from exc
+
+
 async def _find_ticket(ctx: Context, mailbox_id: int, issue: IssueState) -> Conversation | None:
     """A ticket filed earlier for this issue, by its ``github_issue_url`` (every status, both filters)."""
     base: dict[str, Any] = {"mailboxId": mailbox_id, "state": "published", "sortField": "createdAt"}
@@ -239,7 +253,7 @@ async def file_ticket(ctx: Context) -> None:
         raise Misconfigured("GITHUB_API_URL", "GitHub returned the issue without html_url")
     mailbox_id, mailbox_name = await _ops_mailbox(ctx)
     field_id = await _field_id(ctx, mailbox_id, mailbox_name)
-    await ctx.fs.get_user(ctx.cfg.bot_user_id)
+    await _check_bot(ctx)
     tags = ticket_tags(issue.labels)
     existing = await _find_ticket(ctx, mailbox_id, issue)
     report.reason = decision.detail
@@ -298,7 +312,7 @@ async def request_confirm(ctx: Context) -> None:
         return _skip(ctx, decision)
     ticket_id = decision.conversation_id
     report.links.append(("FreeScout ticket", conversation_url(ctx.cfg.freescout_url, ticket_id)))
-    await ctx.fs.get_user(ctx.cfg.bot_user_id)
+    await _check_bot(ctx)
     conv = await _linked_ticket(ctx, ticket_id)
     url, bot = issue.html_url or ctx.event.issue.html_url, ctx.cfg.bot_user_id
     if conv.state == "deleted":
