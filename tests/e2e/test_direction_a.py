@@ -276,3 +276,24 @@ def test_logs_never_carry_secrets_or_customer_email(
     for secret in (FS_SECRET, "fs-sim-api-key", "gh-sim-token", "secret.customer@example.org"):
         assert secret not in text
     assert all(json.loads(line) for line in bridge.log_lines() if line.startswith("{"))
+
+
+def test_a_linked_ticket_costs_five_upstream_calls(
+    fs: FreeScout, gh: GitHub, start_bridge: StartBridge
+) -> None:
+    bridge = start_bridge(register=False)
+    conv = fs.email(tags=["bug"])
+    body = webhook_body(fs, conv["id"])
+    fs.http.delete("/_sim/requests")
+    gh.http.delete("/_sim/requests")
+    assert signed_delivery(bridge, body, "convo.created").json()["outcome"] == "linked"
+    fs_calls = [(r["method"], r["path"]) for r in fs.api_requests()]
+    gh_calls = [(r["method"], r["path"]) for r in gh.requests()]
+    assert fs_calls == [
+        ("GET", f"/api/conversations/{conv['id']}"),
+        ("PUT", f"/api/conversations/{conv['id']}/custom_fields"),
+        ("POST", f"/api/conversations/{conv['id']}/threads"),
+    ]
+    assert gh_calls == [("GET", "/repos/acme/app/issues"), ("POST", "/repos/acme/app/issues")]
+    marker_lookup = gh.requests()[0]["query"]
+    assert marker_lookup["labels"] == "freescout-linked" and marker_lookup["state"] == "all"
