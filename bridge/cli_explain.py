@@ -21,6 +21,7 @@ VERDICTS = {
     "complete_link": "link completed",
     "would_complete_link": "link would be completed",
     "would_fail": "cannot be linked",
+    "misconfigured": "cannot be linked",
     "comment_closed": "closing comment handled",
     "would_comment_closed": "closing comment would be posted",
 }

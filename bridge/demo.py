@@ -339,7 +339,6 @@ def main(argv: list[str] | None = None) -> int:
         for decision in sorted(set(decisions)):
             print(f"     {decisions.count(decision)} × {decision}")
         print(
-            f"   bridge log: one JSON line per delivery ({len(decisions)} lines), no secrets, no customer emails"
         )
         if story.failures:
             print(f"\n{len(story.failures)} check(s) failed: " + "; ".join(story.failures))

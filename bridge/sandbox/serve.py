@@ -53,7 +53,9 @@ class ServerThread:
         return f"http://{self._host}:{self.port}"
 
     def start(self) -> ServerThread:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on accepted sockets whose
+        # proto is TCP; with proto 0 Nagle + delayed ACK add ~40 ms to every response.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self._host, self._requested_port))
         self._socket = sock

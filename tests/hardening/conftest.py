@@ -6,6 +6,7 @@ bridge's start-up mailbox list and read it after the deliveries they drive.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -96,6 +97,12 @@ class RecordingGitHub:
 
     def create_comment(self, number: int, body: str) -> None:
         self.calls.append(("create_comment", (number, body)))
+
+
+def loopback_client(base_url: str) -> httpx.Client:
+    """A client with TCP_NODELAY: without it, headers and body in two writes wait 40 ms for a delayed ACK."""
+    transport = httpx.HTTPTransport(socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
+    return httpx.Client(base_url=base_url, timeout=10, transport=transport)
 
 
 def assert_refusal(response: httpx.Response) -> None:

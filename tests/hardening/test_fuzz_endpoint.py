@@ -19,7 +19,7 @@ from starlette.requests import Request
 from bridge.app import RequestError, create_app, read_body
 from bridge.sandbox.serve import ServerThread
 from bridge.signature import sign_freescout
-from tests.hardening.conftest import RecordingGitHub, Sim, assert_refusal, bridge_settings
+from tests.hardening.conftest import RecordingGitHub, Sim, assert_refusal, bridge_settings, loopback_client
 from tests.hardening.strategies import HOSTILE_BODIES, event_names, fuzz, mutated_conversations, raw_bodies
 from tests.helpers import SECRET, signed
 
@@ -56,7 +56,7 @@ def harness(freescout: Sim) -> Iterator[Harness]:
     ]
     github = RecordingGitHub()
     app = create_app(bridge_settings(freescout.url, max_body_bytes=LIMIT), github=github)  # type: ignore[arg-type]
-    with ServerThread(app) as server, httpx.Client(base_url=server.url, timeout=10) as client:
+    with ServerThread(app) as server, loopback_client(server.url) as client:
         freescout.clear_requests()  # the start-up mailbox list is the only call allowed
         yield Harness(client, freescout, github, seeded)
 
