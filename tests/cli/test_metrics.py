@@ -1,0 +1,100 @@
+"""``/metrics`` moves when deliveries arrive, and needs the bearer token when BRIDGE_ADMIN_TOKEN is set."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from bridge.app import create_app
+from bridge.sandbox.serve import ServerThread
+from bridge.settings import load_settings
+from bridge.signature import sign_freescout
+from tests.cli.conftest import WEBHOOK_SECRET, Deployment
+
+ADMIN_TOKEN = "admin-token-for-tests"
+
+
+def deliveries(metrics_text: str) -> dict[tuple[str, str, str, str], float]:
+    """``bridge_deliveries_total`` samples by (event, route, outcome, reason)."""
+    found: dict[tuple[str, str, str, str], float] = {}
+    for family in text_string_to_metric_families(metrics_text):
+        for sample in family.samples:
+            if sample.name == "bridge_deliveries_total":
+                labels = sample.labels
+                found[(labels["event"], labels["route"], labels["outcome"], labels["reason"])] = sample.value
+    return found
+
+
+@pytest.fixture
+def bridge(deployment: Deployment) -> Iterator[ServerThread]:
+    """The web app itself, in shadow mode, on a loopback port, talking to the simulators."""
+    settings = load_settings({**deployment.env, "BRIDGE_ADMIN_TOKEN": ADMIN_TOKEN})
+    with ServerThread(create_app(settings)) as server:
+        yield server
+
+
+def scrape(client: httpx.Client, server: ServerThread) -> dict[tuple[str, str, str, str], float]:
+    response = client.get(f"{server.url}/metrics", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+    assert response.status_code == 200
+    return deliveries(response.text)
+
+
+def test_metrics_needs_the_admin_token(bridge: ServerThread) -> None:
+    with httpx.Client(timeout=10) as client:
+        assert client.get(f"{bridge.url}/metrics").status_code == 401
+        wrong = client.get(f"{bridge.url}/metrics", headers={"Authorization": "Bearer nope"})
+        assert wrong.status_code == 401
+        assert client.get(f"{bridge.url}/healthz").status_code == 200
+
+
+def test_a_signed_delivery_moves_the_delivery_counter(deployment: Deployment, bridge: ServerThread) -> None:
+    cid = deployment.conversation(2, ["bug"])
+    raw = deployment.http.get(
+        f"{deployment.fs.url}/api/conversations/{cid}",
+        headers={"X-FreeScout-API-Key": deployment.env["FREESCOUT_API_KEY"], "Accept": "application/json"},
+    ).content
+    key = ("convo.created", "support", "would_link", "tag:bug")
+    with httpx.Client(timeout=10) as client:
+        before = scrape(client, bridge)
+        response = client.post(
+            f"{bridge.url}/api/webhooks/freescout/support",
+            content=raw,
+            headers={
+                "Content-Type": "application/json",
+                "X-FreeScout-Event": "convo.created",
+                "X-FreeScout-Signature": sign_freescout(raw, WEBHOOK_SECRET),
+            },
+        )
+        assert response.status_code == 200 and response.json()["outcome"] == "would_link"
+        forged = client.post(
+            f"{bridge.url}/api/webhooks/freescout/support",
+            content=raw,
+            headers={
+                "X-FreeScout-Event": "convo.created",
+                "X-FreeScout-Signature": sign_freescout(raw, "x" * 32),
+            },
+        )
+        assert forged.status_code == 401
+        after = scrape(client, bridge)
+    assert after.get(key, 0) == before.get(key, 0) + 1
+    assert after[("convo.created", "support", "refused", "signature_mismatch")] == 1
+    assert deployment.gh_writes() == [], "shadow mode wrote nothing"
+
+
+def test_deliveries_sent_by_freescout_itself_are_counted(
+    deployment: Deployment, bridge: ServerThread
+) -> None:
+    """The FreeScout simulator signs and delivers convo.created to the webhook URL check prints."""
+    deployment.http.post(
+        f"{deployment.fs.url}/_sim/webhooks",
+        json={"url": f"{bridge.url}/api/webhooks/freescout/ops", "events": ["convo.created"]},
+    ).raise_for_status()
+    deployment.conversation(1, ["billing"])
+    idle = deployment.http.post(f"{deployment.fs.url}/_sim/wait-idle", json={"timeout": 20})
+    assert idle.json()["idle"] is True
+    with httpx.Client(timeout=10) as client:
+        counted = scrape(client, bridge)
+    assert counted[("convo.created", "ops", "ignore", "no_trigger_tag")] == 1
