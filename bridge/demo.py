@@ -338,8 +338,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"   {len(decisions)} deliveries, one JSON log line each, decided as:")
         for decision in sorted(set(decisions)):
             print(f"     {decisions.count(decision)} × {decision}")
-        print(
-        )
         if story.failures:
             print(f"\n{len(story.failures)} check(s) failed: " + "; ".join(story.failures))
             print(log.read_text()[-4000:])
