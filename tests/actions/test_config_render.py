@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import io
+import json
+from pathlib import Path
+
 import pytest
 
 from bridge.actions_config import ConfigError, load_actions_config, parse_mailbox, secret_values
@@ -18,9 +22,10 @@ from bridge.actions_render import (
     summary_markdown,
     ticket_html,
 )
+from bridge.actions_sync import run
 from bridge.errors import PermanentUpstreamError, TransientUpstreamError, UpstreamError
 from bridge.vocab import issue_marker
-from tests.actions.payloads import ISSUE_URL
+from tests.actions.payloads import ISSUE_URL, payload
 
 ENV = {
     "GITHUB_REPOSITORY": "Codertocat/Hello-World",
@@ -225,3 +230,36 @@ def test_explain_names_the_setting(error: UpstreamError, variable: str) -> None:
     problem = explain(error)
     assert problem.variable == variable
     assert variable in problem.message or variable == "permissions"
+
+
+# --- the exit path, in process (no I/O happens for events the script ignores) --------------------------
+
+
+def test_run_in_process_for_an_ignored_event(tmp_path: Path) -> None:
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps(payload()), encoding="utf-8")
+    summary = tmp_path / "summary.md"
+    out = io.StringIO()
+    env = {
+        **ENV,
+        "GITHUB_EVENT_NAME": "issues",
+        "GITHUB_EVENT_PATH": str(event),
+        "GITHUB_STEP_SUMMARY": str(summary),
+    }
+    assert run(env, out) == 0
+    lines = out.getvalue().splitlines()
+    assert lines[:2] == ["::add-mask::ghs_exampletoken", "::add-mask::0123456789abcdef0123456789abcdef"]
+    assert lines[2].startswith("freescout-sync: outcome=skipped live=false")
+    assert "label `bug` is not one of" in summary.read_text(encoding="utf-8")
+
+
+def test_run_survives_an_unwritable_summary(tmp_path: Path) -> None:
+    out = io.StringIO()
+    env = {
+        "GITHUB_EVENT_NAME": "push",
+        "GITHUB_EVENT_PATH": "/nonexistent",
+        "GITHUB_STEP_SUMMARY": str(tmp_path),
+    }
+    assert run(env, out) == 0  # a dry run: the unreadable payload is a warning
+    assert "::warning title=freescout-sync%3A GITHUB_EVENT_PATH::" in out.getvalue()
+    assert "cannot write the step summary" in out.getvalue()
