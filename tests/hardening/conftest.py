@@ -6,6 +6,7 @@ bridge's start-up mailbox list and read it after the deliveries they drive.
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,14 +17,15 @@ import httpx
 import pytest
 
 from bridge.github_api import IssueRef
-from bridge.sandbox import freescout_sim
+from bridge.sandbox import freescout_sim, github_sim
 from bridge.sandbox.freescout_sim import FreeScoutSimConfig
+from bridge.sandbox.github_sim import GitHubSimConfig
 from bridge.sandbox.serve import ServerThread
 from bridge.settings import BridgeConfig, Settings, load_settings
 from tests.helpers import SECRET
 
 FS = FreeScoutSimConfig()
-GITHUB_TOKEN = "gh-sim-token"
+GITHUB_TOKEN = GitHubSimConfig().token
 ADMIN_TOKEN = "admin-token-5e1f9c0b7a"
 REPOSITORY = "acme/app"
 
@@ -40,8 +42,31 @@ class Sim:
     def clear_requests(self) -> None:
         httpx.delete(f"{self.url}/_sim/requests").raise_for_status()
 
+    def state(self) -> dict[str, Any]:
+        return dict(httpx.get(f"{self.url}/_sim/state").json())
+
+    def api(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """FreeScout's REST API (the API answers in PHP-style ASCII JSON, so any text survives)."""
+        response = httpx.request(
+            method,
+            f"{self.url}/api{path}",
+            content=json.dumps(body),
+            headers={
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+                "X-FreeScout-API-Key": FS.api_key,
+            },
+        )
+        response.raise_for_status()
+        return dict(response.json()) if response.content else {}
+
     def control(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        response = httpx.post(f"{self.url}/_sim{path}", json=body)
+        content = json.dumps(
+            body
+        )  # ASCII-escaped, so lone surrogates travel as "\\ud800" like PHP sends them
+        response = httpx.post(
+            f"{self.url}/_sim{path}", content=content, headers={"Content-Type": "application/json"}
+        )
         response.raise_for_status()
         return dict(response.json()) if response.content else {}
 
@@ -49,6 +74,12 @@ class Sim:
 @pytest.fixture(scope="session")
 def freescout() -> Iterator[Sim]:
     with ServerThread(freescout_sim.create_app(FS)) as server:
+        yield Sim(server.url)
+
+
+@pytest.fixture(scope="session")
+def github() -> Iterator[Sim]:
+    with ServerThread(github_sim.create_app(GitHubSimConfig())) as server:
         yield Sim(server.url)
 
 
