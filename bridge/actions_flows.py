@@ -9,7 +9,8 @@ lost response, never repeated:
 3. post the sentinel comment, the GitHub-side lock; after a failed post, read every comment page again.
 
 Asking for confirmation (``needs-customer-confirm``): one internal note on the linked ticket, posted only
-while fresh threads show none by the bot about this issue.
+while fresh threads show none by the bot about this issue. When that label arrives together with a ticket
+label, its run may come first and find no ticket yet; the ticket run then posts the note itself.
 
 Dry runs (flag off) do every read and stop before the first write, recording what they would write.
 """
@@ -44,6 +45,7 @@ from bridge.actions_github import IssueClient
 from bridge.actions_render import Report, confirm_note_html, conversation_url
 from bridge.errors import UpstreamError
 from bridge.freescout_api import ThreadType
+from bridge.vocab import LABEL_NEEDS_CONFIRM
 
 T = TypeVar("T")
 WRITE_ATTEMPTS = 3
@@ -127,6 +129,22 @@ async def _comment_once(ctx: Context, number: int, ticket_url: str) -> str:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+async def _note_once(ctx: Context, issue: IssueState, ticket_id: int, sender: str) -> None:
+    """Post the confirmation note; after a failure re-read the threads before another try."""
+    note = confirm_note_html(issue, ctx.cfg.repository, sender)
+    url, bot = issue.html_url or ctx.event.issue.html_url, ctx.cfg.bot_user_id
+    for attempt in range(WRITE_ATTEMPTS):
+        try:
+            await ctx.desk.api.add_thread(ticket_id, ThreadType.NOTE, note, bot)
+            return
+        except UpstreamError as exc:
+            if _last_try(attempt, exc):
+                raise
+            await _pause(attempt, exc)
+            if confirm_note_exists(await ctx.desk.api.get_conversation(ticket_id), url, bot):
+                return
+
+
 async def file_ticket(ctx: Context) -> None:
     """``customer-reported`` / ``regression``: exactly one ticket per issue, then the sentinel."""
     report = ctx.report
@@ -152,6 +170,10 @@ async def file_ticket(ctx: Context) -> None:
                 f"create a ticket in mailbox {mailbox.name} (id {mailbox.id}), imported, no email"
             )
         report.writes += [f"set tags {tag_text}", "comment the ticket link on the issue"]
+        if LABEL_NEEDS_CONFIRM in issue.labels:
+            report.writes.append(
+                f"post the customer confirmation note ({LABEL_NEEDS_CONFIRM} is on the issue)"
+            )
         return
     if existing is not None:
         ticket_id, created = existing.id, False
@@ -172,6 +194,14 @@ async def file_ticket(ctx: Context) -> None:
     report.writes.append("commented the ticket link on the issue")
     if comment_url:
         report.links.append(("Issue comment", comment_url))
+    if LABEL_NEEDS_CONFIRM in issue.labels:
+        # Its own run may have come first and found no ticket yet: ask here, once.
+        fresh = await ctx.desk.api.get_conversation(ticket_id)
+        if not confirm_note_exists(fresh, issue.html_url, ctx.cfg.bot_user_id):
+            await _note_once(ctx, issue, ticket_id, sender="")  # not who added that label
+            report.writes.append(
+                f"posted the customer confirmation note ({LABEL_NEEDS_CONFIRM} is on the issue)"
+            )
 
 
 async def request_confirm(ctx: Context) -> None:
@@ -197,16 +227,6 @@ async def request_confirm(ctx: Context) -> None:
         report.outcome = "would_note"
         report.writes.append(f"post an internal note on ticket {ticket_id} asking for customer confirmation")
         return
-    note = confirm_note_html(issue, ctx.cfg.repository, ctx.event.sender)
-    for attempt in range(WRITE_ATTEMPTS):
-        try:
-            await ctx.desk.api.add_thread(ticket_id, ThreadType.NOTE, note, bot)
-            break
-        except UpstreamError as exc:
-            if _last_try(attempt, exc):
-                raise
-            await _pause(attempt, exc)
-            if confirm_note_exists(await ctx.desk.api.get_conversation(ticket_id), url, bot):
-                break
+    await _note_once(ctx, issue, ticket_id, ctx.event.sender)
     report.outcome = "noted"
     report.writes.append(f"posted an internal note on ticket {ticket_id}")

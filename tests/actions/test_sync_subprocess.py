@@ -283,3 +283,24 @@ def test_unreadable_event_file_is_named(h: Harness, tmp_path: Any) -> None:
     result = h.run(labeled(), GITHUB_EVENT_PATH=str(tmp_path / "missing.json"))
     assert result.code == 1 and "GITHUB_EVENT_PATH" in result.errors()[0]
     assert h.fs_requests() == [] and h.gh_requests() == []
+
+
+def test_confirm_label_added_with_a_ticket_label_is_not_lost(h: Harness) -> None:
+    """Both labels at once: the confirm run may come first and find no ticket; the ticket run asks."""
+    both = ["customer-reported", "needs-customer-confirm"]
+    h.seed_issue(labels=both)
+    early = h.run(labeled("needs-customer-confirm", labels=both))
+    assert early.code == 0 and "no FreeScout ticket is linked" in early.summary and h.fs_requests() == []
+    filed = h.run(labeled("customer-reported", labels=both))
+    assert filed.code == 0, filed.stdout
+    (ticket,) = [c["id"] for c in h.conversations()]
+    again = h.run(labeled("needs-customer-confirm", labels=both))  # a re-run of the confirm job
+    assert again.code == 0 and "already has the confirmation request" in again.summary
+    assert h.fs_writes() == [
+        CREATE,
+        ("PUT", f"/api/conversations/{ticket}/tags"),
+        ("POST", f"/api/conversations/{ticket}/threads"),
+    ]
+    (note,) = [r["json"] for r in h.fs_requests() if r["path"].endswith("/threads")]
+    assert note["type"] == "note" and "Customer confirmation requested" in note["text"]
+    assert len(sentinels(h)) == 1
