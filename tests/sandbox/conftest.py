@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from github import Auth, Github
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -131,3 +133,13 @@ def gh_raw(github: ServerThread, gh_config: github_sim.GitHubSimConfig) -> Itera
 def gh_control(github: ServerThread) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=github.url, timeout=10) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def app_private_key() -> str:
+    """A throwaway RSA key for GitHub App JWTs (the simulator does not verify signatures)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return pem.decode("ascii")

@@ -9,7 +9,9 @@ without the base URL.
     validate_response("GET", "/repos/acme/app/issues/7", 200, body)   # raises on mismatch
 
 ``validate_*`` raise :class:`SchemaMismatch` listing every violation; ``*_errors`` return
-the list. Unknown paths and undocumented statuses are violations too.
+the list. Unknown paths and undocumented statuses are violations too. Requests are checked
+with OpenAPI write semantics, responses with read semantics, formats (``date-time`` ...)
+included.
 """
 
 from __future__ import annotations
@@ -32,9 +34,26 @@ class SchemaMismatch(AssertionError):
 
 @cache
 def spec() -> dict[str, Any]:
+    """The description, with ``null`` added to every ``nullable`` enum (see below)."""
     with SPEC_PATH.open(encoding="utf-8") as fh:
         loaded: dict[str, Any] = json.load(fh)
+    _allow_null_in_nullable_enums(loaded)
     return loaded
+
+
+def _allow_null_in_nullable_enums(node: Any) -> None:
+    """OpenAPI 3.0.3 says a nullable enum must list ``null`` to accept it; GitHub's
+    description omits it (e.g. ``issue.state_reason``), while GitHub sends ``null``.
+    Without this, every open issue GitHub returns would fail validation."""
+    if isinstance(node, dict):
+        enum = node.get("enum")
+        if node.get("nullable") is True and isinstance(enum, list) and None not in enum:
+            enum.append(None)
+        for value in node.values():
+            _allow_null_in_nullable_enums(value)
+    elif isinstance(node, list):
+        for value in node:
+            _allow_null_in_nullable_enums(value)
 
 
 @cache

@@ -7,8 +7,6 @@ from typing import Any
 
 import httpx
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from github import (
     Auth,
     BadCredentialsException,
@@ -213,16 +211,10 @@ def test_rate_limit_headers_count_down(gh_raw: httpx.Client) -> None:
     assert overview["resources"]["core"]["used"] == 2
 
 
-def _private_key() -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    return pem.decode("ascii")
-
-
-def test_github_app_installation_auth(github: ServerThread, gh_control: httpx.Client) -> None:
-    app_auth = Auth.AppAuth(4242, _private_key())
+def test_github_app_installation_auth(
+    github: ServerThread, gh_control: httpx.Client, app_private_key: str
+) -> None:
+    app_auth = Auth.AppAuth(4242, app_private_key)
     with GithubIntegration(auth=app_auth, base_url=github.url) as integration:
         assert integration.get_repo_installation("acme", "app").id == 777
     installation = app_auth.get_installation_auth(777, token_permissions={"issues": "write"})
