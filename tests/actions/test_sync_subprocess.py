@@ -230,6 +230,7 @@ def test_lost_comment_response_is_found_not_reposted(h: Harness) -> None:
     result = h.run(labeled())
     assert result.code == 0, result.stdout
     assert len(sentinels(h)) == 1 and h.gh_writes() == [COMMENT]
+    assert len(created(h)) == 1 and len(tags_put(h)) == 1
 
 
 def test_lost_create_response_is_found_not_filed_twice(h: Harness) -> None:
@@ -304,3 +305,18 @@ def test_confirm_label_added_with_a_ticket_label_is_not_lost(h: Harness) -> None
     (note,) = [r["json"] for r in h.fs_requests() if r["path"].endswith("/threads")]
     assert note["type"] == "note" and "Customer confirmation requested" in note["text"]
     assert len(sentinels(h)) == 1
+
+
+def test_secrets_are_masked_first_and_never_printed(h: Harness) -> None:
+    """``Harness.run`` checks every run for leaks; this one spells the rule out on a failing live run."""
+    h.seed_issue(labels=["customer-reported"])
+    result = h.run(labeled(), FREESCOUT_API_KEY="k-9d8c7b6a5f4e3d2c1b0a")
+    assert result.stdout.splitlines()[:2] == [
+        "::add-mask::gh-sim-token",
+        "::add-mask::k-9d8c7b6a5f4e3d2c1b0a",
+    ]
+    assert result.stdout.count("k-9d8c7b6a5f4e3d2c1b0a") == 1 and result.stdout.count("gh-sim-token") == 1
+    assert result.code == 1 and "FREESCOUT_API_KEY" in result.errors()[0]
+    keys = {r["headers"].get("x-freescout-api-key") for r in h.fs_requests()}
+    assert keys <= {"k-9d8c7b6a5f4e3d2c1b0a", "<redacted>"}  # the key went to FreeScout, in the header only
+    assert all("api_key" not in r["query"] for r in h.fs_requests())
