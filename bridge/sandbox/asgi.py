@@ -95,7 +95,8 @@ def _redacted_headers(raw: Iterable[tuple[bytes, bytes]], secret_headers: frozen
 class RecorderMiddleware:
     """Record every request (except control-plane paths) with the status it got.
 
-    Each entry: ``method, path, query, headers`` (auth values redacted), ``json`` (parsed
+    Each entry: ``method, path, query, headers`` (auth values redacted, also a
+    ``secret_query`` key inside a JSON body), ``json`` (parsed
     body or None), ``body`` (raw text), ``status`` (None when the connection was dropped),
     ``response_headers``, ``response`` (parsed JSON answer or None), ``at`` (epoch
     seconds) and, when a fault was injected, ``fault``.
@@ -123,13 +124,18 @@ class RecorderMiddleware:
         body = await _read_body(receive)
         query_string = scope.get("query_string", b"").decode("latin-1")
         query = {k: (REDACTED if k in self.secret_query else v) for k, v in parse_qsl(query_string, True)}
+        parsed = parse_json_bytes(body)
+        text = body.decode("utf-8", "replace")
+        if isinstance(parsed, dict) and self.secret_query.intersection(parsed):
+            parsed = {k: (REDACTED if k in self.secret_query else v) for k, v in parsed.items()}
+            text = json.dumps(parsed)
         entry: dict[str, Any] = {
             "method": scope["method"],
             "path": scope["path"],
             "query": query,
             "headers": _redacted_headers(scope["headers"], self.secret_headers),
-            "json": parse_json_bytes(body),
-            "body": body.decode("utf-8", "replace"),
+            "json": parsed,
+            "body": text,
             "status": None,
             "at": time.time(),
         }

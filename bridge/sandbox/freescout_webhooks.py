@@ -16,7 +16,7 @@ import hashlib
 import hmac
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -78,7 +78,7 @@ class Job:
     attempt: int = 0
     snapshot: bytes | None = None
     redelivery: bool = False
-    log_indexes: list[int] = field(default_factory=list)
+    generation: int = 0  # jobs from before a reset are dropped when they finish
 
 
 class WebhookHub:
@@ -103,6 +103,7 @@ class WebhookHub:
         self._jobs: list[Job] = []
         self._in_flight = 0
         self._ids = {"webhook": 1, "job": 1}
+        self._generation = 0
         self._wakeup: asyncio.Event | None = None
         self._changed: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
@@ -133,7 +134,7 @@ class WebhookHub:
         return queued
 
     def _job(self, hook: Webhook, event: str, kind: str, entity_id: int, due: float, attempts: int) -> Job:
-        job = Job(self._ids["job"], hook, event, kind, entity_id, due, attempts)
+        job = Job(self._ids["job"], hook, event, kind, entity_id, due, attempts, generation=self._generation)
         self._ids["job"] += 1
         return job
 
@@ -153,6 +154,7 @@ class WebhookHub:
         ]
 
     def reset(self) -> None:
+        self._generation += 1
         self.webhooks.clear()
         self.deliveries.clear()
         self._snapshots.clear()
@@ -247,6 +249,8 @@ class WebhookHub:
             "User-Agent": USER_AGENT,
         }
         status, error = await self._post(job.webhook.url, job.snapshot, headers)
+        if job.generation != self._generation:
+            return None
         ok = status is not None and 200 <= status < 300
         retry = not ok and not job.redelivery and job.attempt < job.max_attempts
         entry = self._log(job, signature, status, error, ok, retry)
