@@ -46,33 +46,42 @@ def serve_argv(host: str, port: str) -> list[str]:
     return ["uvicorn", UVICORN_APP, "--factory", "--host", host, "--port", port, *UVICORN_FLAGS]
 
 
-def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--json", action="store_true", help="print one JSON object on stdout (for scripts)")
-    formatter = argparse.RawDescriptionHelpFormatter
-    parser = argparse.ArgumentParser(
-        prog="freescout-bridge",
-        description="Operate the FreeScout ↔ GitHub bridge. Settings come from the environment "
-        "(runbooks/deploy.md) and BRIDGE_CONFIG (default config/bridge.toml).",
+def _command(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    summary: str,
+    description: str,
+    *,
+    json_flag: bool = True,
+) -> argparse.ArgumentParser:
+    """One sub-command with the shared help layout: the exit codes in every ``--help``."""
+    command = sub.add_parser(
+        name,
+        help=summary,
+        description=description,
         epilog=EXIT_CODES,
-        formatter_class=formatter,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    if json_flag:
+        command.add_argument(
+            "--json", action="store_true", help="print one JSON object on stdout (for scripts)"
+        )
+    return command
 
-    check = sub.add_parser(
+
+def _add_check(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    check = _command(
+        sub,
         "check",
-        parents=[common],
-        formatter_class=formatter,
-        help="check the whole deployment and print a fix for every failure",
-        description="Check settings, FreeScout (API key, mailboxes and their github_issue_url field, bot "
-        "user), GitHub (credentials, repository, Issues permission, labels), the autolink flag, and "
-        "print the webhook URLs and events to enter in FreeScout. Reads only, unless --fix.",
-        epilog=EXIT_CODES,
+        "check the whole deployment and print a fix for every failure",
+        "Check settings, FreeScout (API key, mailboxes and their github_issue_url field, bot user), GitHub "
+        "(credentials, repository, Issues permission, labels), the autolink flag, and print the webhook "
+        "URLs and events to enter in FreeScout. Reads only, unless --fix.",
     )
     check.add_argument(
         "--fix",
         action="store_true",
-        help="create the missing GitHub labels (the only write the doctor ever makes)",
+        help="create the missing GitHub labels (the only write the doctor makes)",
     )
     check.add_argument(
         "--public-url",
@@ -81,15 +90,15 @@ def _parser() -> argparse.ArgumentParser:
         help="the bridge's public base URL, for the exact webhook URLs (default: $BRIDGE_PUBLIC_URL)",
     )
 
-    sync = sub.add_parser(
+
+def _add_sync(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sync = _command(
+        sub,
         "sync",
-        parents=[common],
-        formatter_class=formatter,
-        help="run Direction A for one conversation now and explain the decision",
-        description="Decide on fresh FreeScout state whether conversation CONVERSATION_ID gets a GitHub "
-        "issue, and link it (when the autolink flag is on). Prints the decision, its reason in one "
-        "line, and what was (or would be) written.",
-        epilog=EXIT_CODES,
+        "run Direction A for one conversation now and explain the decision",
+        "Decide on fresh FreeScout state whether conversation CONVERSATION_ID gets a GitHub issue, and "
+        "link it (when the autolink flag is on). Prints the decision and its reason in one line, and what "
+        "was (or would be) written.",
     )
     sync.add_argument(
         "conversation_id", type=int, metavar="CONVERSATION_ID", help="FreeScout conversation id"
@@ -101,34 +110,45 @@ def _parser() -> argparse.ArgumentParser:
         help="also run the closed-ticket step: comment once on the linked issue if the conversation is closed",
     )
 
-    sweep = sub.add_parser(
+
+def _add_sweep(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sweep = _command(
+        sub,
         "sweep",
-        parents=[common],
-        formatter_class=formatter,
-        help="one reconciler pass: link every tagged, unlinked conversation (for cron / Heroku Scheduler)",
-        description="List open and pending conversations carrying a trigger tag and no link, and send "
-        "each through the same path as a webhook. Run it from exactly one scheduler.",
-        epilog=EXIT_CODES,
+        "one reconciler pass: link every tagged, unlinked conversation (for cron / Heroku Scheduler)",
+        "List active and pending conversations carrying a trigger tag and no link, and send each through "
+        "the same path as a webhook. Run it from exactly one scheduler (runbooks/deploy.md).",
     )
     sweep.add_argument("--dry-run", action="store_true", help="shadow mode: report would_link, write nothing")
     sweep.add_argument(
-        "--mailbox",
-        action="append",
-        default=[],
-        metavar="ID_OR_EMAIL",
-        help="only this mailbox (repeatable)",
+        "--mailbox", action="append", default=[], metavar="ID_OR_EMAIL", help="only this mailbox (repeatable)"
     )
 
-    serve = sub.add_parser(
+
+def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve = _command(
+        sub,
         "serve",
-        formatter_class=formatter,
-        help="run the web process, exactly as the Procfile does (exec uvicorn)",
-        description="Replace this process with uvicorn serving the bridge, with the Procfile's flags.",
-        epilog=EXIT_CODES,
+        "run the web process, exactly as the Procfile does (exec uvicorn)",
+        "Replace this process with uvicorn serving the bridge, with the Procfile's flags.",
+        json_flag=False,
     )
     serve.add_argument("--host", default="0.0.0.0", help="listen address (default 0.0.0.0)")  # noqa: S104
     serve.add_argument("--port", default=None, help="listen port (default $PORT, else 8000)")
     serve.add_argument("--print", action="store_true", help="print the uvicorn command instead of running it")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="freescout-bridge",
+        description="Operate the FreeScout ↔ GitHub bridge. Settings come from the environment "
+        "(runbooks/deploy.md) and BRIDGE_CONFIG (default config/bridge.toml).",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in (_add_check, _add_sync, _add_sweep, _add_serve):
+        add(sub)
     return parser
 
 

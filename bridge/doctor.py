@@ -7,149 +7,40 @@ means every verdict and every fix text is tested without a network.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from enum import IntEnum
-from typing import Any
-
-from bridge.vocab import (
-    FIELD_GITHUB_ISSUE_URL,
-    LABEL_CUSTOMER_REPORTED,
-    LABEL_LINKED,
-    LABEL_NEEDS_CONFIRM,
-    LABEL_REGRESSION,
+from bridge.doctor_facts import (
+    FREESCOUT_URL_LIMIT,
+    OK,
+    WEBHOOK_EVENTS,
+    WEBHOOK_PATH,
+    Answer,
+    Check,
+    Exit,
+    Facts,
+    MailboxFacts,
+    label_style,
+    not_asked,
+    upstream_fix,
+    wanted_labels,
+    webhook_urls,
 )
+from bridge.doctor_github import check_github, check_labels, check_permissions
+from bridge.vocab import FIELD_GITHUB_ISSUE_URL
 
-#: The FreeScout events to tick for every bridge webhook, in FreeScout's own order.
-WEBHOOK_EVENTS: tuple[str, ...] = (
-    "convo.created",
-    "convo.assigned",
-    "convo.status",
-    "convo.moved",
-    "convo.customer.reply.created",
-    "convo.agent.reply.created",
-    "convo.note.created",
-    "convo.restored",
-)
-WEBHOOK_PATH = "/api/webhooks/freescout/{route}"
-FREESCOUT_URL_LIMIT = 255  # FreeScout stores the webhook URL in a 255-character column
-
-#: Colour and description of each label the bridge applies, used by ``check --fix``.
-LABEL_STYLE: Mapping[str, tuple[str, str]] = {
-    LABEL_LINKED: ("0e8a16", "Opened from a FreeScout conversation by freescout-github-bridge"),
-    LABEL_CUSTOMER_REPORTED: ("d93f0b", "A customer reported this (file a FreeScout ticket)"),
-    LABEL_REGRESSION: ("b60205", "Worked before, broken now"),
-    LABEL_NEEDS_CONFIRM: ("fbca04", "Ask the customer to confirm the fix"),
-}
-DEFAULT_LABEL_STYLE = ("c5def5", "Applied by freescout-github-bridge")
-
-
-class Exit(IntEnum):
-    """Exit codes shared by every sub-command (documented in ``--help`` and the runbooks)."""
-
-    OK = 0
-    FAILED = 1  # a check failed, or the decision could not be carried out
-    USAGE = 2  # bad arguments, or missing/invalid settings
-    UNREACHABLE = 3  # FreeScout or GitHub did not answer (network, timeout, 5xx, rate limit)
-
-
-@dataclass(frozen=True)
-class Check:
-    """One line of the checklist. ``fix`` says what to do when ``ok`` is false."""
-
-    name: str
-    ok: bool
-    detail: str
-    fix: str = ""
-    exit: Exit = Exit.FAILED  # the exit code this check forces when it fails
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "ok": self.ok, "detail": self.detail, "fix": "" if self.ok else self.fix}
-
-
-@dataclass(frozen=True)
-class Answer:
-    """How one upstream question went: ``ok``, or why not (``reason``/``status``/``hint``)."""
-
-    ok: bool
-    reason: str = ""
-    status: int | None = None
-    hint: str = ""
-    unreachable: bool = False  # transport error, timeout, 5xx or rate limit: nothing about config
-
-    @property
-    def why(self) -> str:
-        status = f" (HTTP {self.status})" if self.status else ""
-        return f"{self.reason}{status}" + (f": {self.hint}" if self.hint else "")
-
-
-OK = Answer(True)
-
-
-@dataclass(frozen=True)
-class MailboxFacts:
-    """One mailbox the bridge handles: whether FreeScout knows it and the id of its link field."""
-
-    ref: str  # as configured (email or id), or the id when the config lists none
-    mailbox_id: int | None
-    name: str = ""
-    field_id: int | None = None
-    fields: Answer = OK  # the custom-fields read for this mailbox
-
-
-@dataclass(frozen=True)
-class Facts:
-    """Everything the doctor learned. ``None`` means "not asked" (an earlier step failed)."""
-
-    config_path: str
-    config_error: str = ""
-    settings_problems: tuple[str, ...] = ()
-    autolink_enabled: bool = False
-    routes: tuple[str, ...] = ()
-    public_url: str = ""
-    github_repository: str = ""
-    github_auth_kind: str = "token"  # "token" or "app"
-    freescout: Answer | None = None
-    mailboxes: tuple[MailboxFacts, ...] | None = None
-    all_mailboxes: bool = False  # the config lists none, so every mailbox was checked
-    bot_user_id: int = 0
-    bot_user: Answer | None = None
-    bot_user_name: str = ""
-    github: Answer | None = None
-    repo: Mapping[str, Any] | None = None
-    oauth_scopes: tuple[str, ...] | None = None
-    labels_wanted: tuple[str, ...] = ()
-    labels_present: frozenset[str] | None = None  # lower-cased names
-    labels_answer: Answer | None = None
-    labels_created: tuple[str, ...] = ()
-    label_failures: Mapping[str, str] = field(default_factory=dict)
-
-
-def wanted_labels(tag_labels: Mapping[str, str]) -> tuple[str, ...]:
-    """Every label the bridge applies, each once: the loop guard, the mapped tags and Direction B's."""
-    names = [
-        LABEL_LINKED,
-        *tag_labels.values(),
-        LABEL_CUSTOMER_REPORTED,
-        LABEL_REGRESSION,
-        LABEL_NEEDS_CONFIRM,
-    ]
-    seen: dict[str, str] = {}
-    for name in names:
-        seen.setdefault(name.strip().lower(), name.strip())
-    return tuple(v for v in seen.values() if v)
-
-
-def label_style(name: str) -> tuple[str, str]:
-    return LABEL_STYLE.get(name, DEFAULT_LABEL_STYLE)
-
-
-def webhook_urls(public_url: str, routes: tuple[str, ...]) -> list[str]:
-    base = public_url.strip().rstrip("/")
-    return [base + WEBHOOK_PATH.format(route=r) for r in routes]
-
-
-# -- the checks -------------------------------------------------------------------------------------------
+__all__ = [
+    "OK",
+    "WEBHOOK_EVENTS",
+    "WEBHOOK_PATH",
+    "Answer",
+    "Check",
+    "Exit",
+    "Facts",
+    "MailboxFacts",
+    "evaluate",
+    "exit_code",
+    "label_style",
+    "wanted_labels",
+    "webhook_urls",
+]
 
 _VARIABLE_FIXES = {
     "FREESCOUT_URL": "set FREESCOUT_URL to FreeScout's root URL, e.g. https://help.example.com",
@@ -206,21 +97,10 @@ def check_flag(facts: Facts) -> Check:
     return Check("autolink flag", True, detail)
 
 
-def _not_asked(name: str, why: str) -> Check:
-    return Check(name, False, f"not checked: {why}", "fix the failures above, then run check again")
-
-
-def _upstream_fix(api: str, answer: Answer) -> str:
-    if answer.unreachable:
-        where = "FREESCOUT_URL" if api == "freescout" else "GITHUB_API_URL (default https://api.github.com)"
-        return f"make sure {where} is reachable from this host, then run check again"
-    return answer.hint or "see the error above"
-
-
 def check_freescout(facts: Facts) -> Check:
     answer = facts.freescout
     if answer is None:
-        return _not_asked("freescout api", "the settings are incomplete")
+        return not_asked("freescout api", "the settings are incomplete")
     if answer.ok:
         return Check("freescout api", True, "FreeScout answers with this API key")
     if answer.status == 401:
@@ -232,7 +112,7 @@ def check_freescout(facts: Facts) -> Check:
             "(runbooks/secret-rotation.md)",
         )
     exit_code = Exit.UNREACHABLE if answer.unreachable else Exit.FAILED
-    fix = _upstream_fix("freescout", answer)
+    fix = upstream_fix("freescout", answer)
     if answer.status == 404:
         fix = "FREESCOUT_URL must be FreeScout's root URL and the API & Webhooks module must be active"
     return Check("freescout api", False, f"FreeScout did not answer: {answer.why}", fix, exit_code)
@@ -249,7 +129,7 @@ def _mailbox_check(box: MailboxFacts) -> Check:
         )
     label = f"{box.name} (id {box.mailbox_id})" if box.name else f"id {box.mailbox_id}"
     if not box.fields.ok:
-        fix = _upstream_fix("freescout", box.fields)
+        fix = upstream_fix("freescout", box.fields)
         if box.fields.status == 400:
             fix = "activate the Custom Fields module in FreeScout → Manage → Modules"
         exit_code = Exit.UNREACHABLE if box.fields.unreachable else Exit.FAILED
@@ -269,7 +149,7 @@ def _mailbox_check(box: MailboxFacts) -> Check:
 
 def check_mailboxes(facts: Facts) -> list[Check]:
     if facts.mailboxes is None:
-        return [_not_asked("mailboxes", "FreeScout did not answer")]
+        return [not_asked("mailboxes", "FreeScout did not answer")]
     if not facts.mailboxes:
         return [Check("mailboxes", False, "FreeScout lists no mailboxes", "create a mailbox in FreeScout")]
     return [_mailbox_check(box) for box in facts.mailboxes]
@@ -279,7 +159,7 @@ def check_bot_user(facts: Facts) -> Check:
     name = f"bot user {facts.bot_user_id}"
     answer = facts.bot_user
     if answer is None:
-        return _not_asked(name, "FreeScout did not answer")
+        return not_asked(name, "FreeScout did not answer")
     if answer.ok:
         who = f" ({facts.bot_user_name})" if facts.bot_user_name else ""
         return Check(name, True, f"FreeScout user {facts.bot_user_id}{who} exists")
@@ -292,105 +172,8 @@ def check_bot_user(facts: Facts) -> Check:
         )
     exit_code = Exit.UNREACHABLE if answer.unreachable else Exit.FAILED
     return Check(
-        name, False, f"could not read the user: {answer.why}", _upstream_fix("freescout", answer), exit_code
+        name, False, f"could not read the user: {answer.why}", upstream_fix("freescout", answer), exit_code
     )
-
-
-def check_github(facts: Facts) -> Check:
-    name = f"github repository {facts.github_repository}"
-    answer = facts.github
-    if answer is None:
-        return _not_asked(name, "the settings are incomplete")
-    if answer.ok:
-        return Check(name, True, "the credentials work and the repository exists")
-    fixes = {
-        401: "the token or GitHub App credentials are wrong or expired: issue new ones (runbooks/github-auth.md)",
-        403: "the credentials may not read this repository: grant Issues read/write and Metadata read "
-        "(runbooks/github-auth.md)",
-        404: "check GITHUB_REPOSITORY, and that the token (or App installation) covers this repository",
-        422: "the GitHub App installation does not grant Issues: write; update its permissions and "
-        "accept them on the installation (runbooks/github-auth.md)",
-    }
-    exit_code = Exit.UNREACHABLE if answer.unreachable else Exit.FAILED
-    fix = fixes.get(answer.status or 0) or _upstream_fix("github", answer)
-    verb = "did not answer" if answer.unreachable else "refused"
-    return Check(name, False, f"GitHub {verb}: {answer.why}", fix, exit_code)
-
-
-def check_permissions(facts: Facts) -> Check:
-    name = "github issues permission"
-    if facts.repo is None:
-        return _not_asked(name, "GitHub did not answer")
-    if facts.repo.get("has_issues") is False:
-        return Check(
-            name, False, "issues are disabled in the repository", "enable Issues in the repository settings"
-        )
-    perms = facts.repo.get("permissions")
-    if facts.github_auth_kind == "app":
-        return Check(name, True, "the App installation granted the Issues: write token the bridge asked for")
-    if isinstance(perms, Mapping) and perms:
-        if perms.get("push") or perms.get("admin") or perms.get("maintain"):
-            return Check(name, True, "push access: the token can create, label and comment on issues")
-        if perms.get("triage"):
-            return Check(
-                name,
-                True,
-                "triage access: issues can be written, but GitHub drops labels given at creation without "
-                "push access; grant Write if issues arrive without labels",
-            )
-        return Check(
-            name,
-            False,
-            "read-only access: the token cannot create issues",
-            "give the token's owner Write on the repository and the token Issues: Read and write "
-            "(runbooks/github-auth.md)",
-        )
-    scopes = facts.oauth_scopes
-    if scopes is not None and not ({"repo", "public_repo"} & set(scopes)):
-        return Check(
-            name,
-            False,
-            f"classic token without the repo scope (scopes: {', '.join(scopes) or 'none'})",
-            "use a fine-grained token with Issues: Read and write (runbooks/github-auth.md)",
-        )
-    return Check(
-        name,
-        True,
-        "the repository is readable; GitHub does not report this token's Issues permission, so make sure "
-        "it is Issues: Read and write (a 403 on the first link names the missing permission)",
-    )
-
-
-def check_labels(facts: Facts) -> Check:
-    name = "github labels"
-    if facts.labels_present is None:
-        why = facts.labels_answer.why if facts.labels_answer else "GitHub did not answer"
-        answer = facts.labels_answer
-        if answer is not None and not answer.ok:
-            code = Exit.UNREACHABLE if answer.unreachable else Exit.FAILED
-            return Check(
-                name, False, f"labels could not be listed: {why}", _upstream_fix("github", answer), code
-            )
-        return _not_asked(name, why)
-    missing = [n for n in facts.labels_wanted if n.lower() not in facts.labels_present]
-    created = ", ".join(facts.labels_created)
-    if facts.label_failures:
-        failed = "; ".join(f"{k}: {v}" for k, v in facts.label_failures.items())
-        return Check(
-            name,
-            False,
-            f"could not create {failed}",
-            "create them by hand under Issues → Labels, or give the token Issues: Read and write",
-        )
-    if missing:
-        return Check(
-            name,
-            False,
-            "missing: " + ", ".join(missing),
-            "run `freescout-bridge check --fix` to create them (the only thing --fix writes)",
-        )
-    detail = "all present: " + ", ".join(facts.labels_wanted)
-    return Check(name, True, detail + (f" (created now: {created})" if created else ""))
 
 
 def check_webhooks(facts: Facts) -> Check:

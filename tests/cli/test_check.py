@@ -129,3 +129,34 @@ def test_logs_and_secrets_stay_off_stdout(deployment: Deployment) -> None:
     for secret in (FS_API_KEY, GH_TOKEN):
         assert secret not in result.stdout and secret not in result.stderr
     assert result.stdout.startswith("freescout-bridge check\n")
+
+
+def app_private_key() -> str:
+    """A throwaway RSA key in PEM, on one line with ``\\n`` as an environment file would hold it."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return pem.decode("ascii").replace("\n", "\\n")
+
+
+def test_github_app_credentials_are_checked_through_an_installation_token(deployment: Deployment) -> None:
+    app = {"GITHUB_ISSUE_BOT_TOKEN": "", "GITHUB_APP_ID": "4242", "GITHUB_APP_INSTALLATION_ID": "777"}
+    good = deployment.run("check", "--fix", GITHUB_APP_PRIVATE_KEY=app_private_key(), **app)
+    assert good.returncode == 0, good.stdout
+    assert (
+        "[ok]   github issues permission: the App installation granted the Issues: write token" in good.stdout
+    )
+    tokens = [r for r in deployment.gh_requests() if r["path"].endswith("/access_tokens")]
+    assert tokens and tokens[0]["json"]["permissions"] == {"issues": "write", "metadata": "read"}
+
+    broken = deployment.run("check", GITHUB_APP_PRIVATE_KEY="not a pem key", **app)
+    assert broken.returncode == 1
+    assert (
+        "[FAIL] github repository acme/app: the GitHub credentials cannot be used: invalid_app_key"
+        in broken.stdout
+    )
+    assert "GITHUB_APP_PRIVATE_KEY is not a valid PEM private key" in broken.stdout

@@ -139,7 +139,8 @@ def test_the_webhook_secret_example_matches_the_formula() -> None:
 
 def test_every_runbook_a_runbook_or_the_doctor_points_to_exists() -> None:
     sources = [runbook(name) for name in RUNBOOKS]
-    sources += [(ROOT / "bridge" / f).read_text(encoding="utf-8") for f in ("doctor.py", "cli_explain.py")]
+    modules = [*(ROOT / "bridge").glob("doctor*.py"), *(ROOT / "bridge").glob("cli*.py")]
+    sources += [path.read_text(encoding="utf-8") for path in modules]
     for text in sources:
         for name in re.findall(r"runbooks/([a-z0-9-]+\.md)", text):
             assert (ROOT / "runbooks" / name).exists(), name
