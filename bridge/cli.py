@@ -230,4 +230,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as exc:  # noqa: BLE001 - the outermost edge: one redacted log line, no traceback
         logs.get_logger().error("cli_failed", command=args.command, error=type(exc).__name__, detail=str(exc))
-        return int(Exit.FAILED)
+        message = f"{args.command} failed: unexpected {type(exc).__name__} (details in the log on stderr)"
+        failed = Result(Exit.FAILED, {"error": "unexpected", "message": message}, message)
+        return emit(failed, bool(getattr(args, "json", False)))

@@ -66,12 +66,20 @@ def _variable_fix(problem: str) -> str:
     return "see runbooks/deploy.md for every variable"
 
 
+def _config_detail(facts: Facts) -> str:
+    if facts.config_error:
+        return facts.config_error
+    if facts.config_absent:
+        return f"{facts.config_path} not found: defaults apply"
+    return f"{facts.config_path} parses"
+
+
 def check_settings(facts: Facts) -> list[Check]:
     checks = [
         Check(
             "config file",
             not facts.config_error,
-            facts.config_error or f"{facts.config_path} parses",
+            _config_detail(facts),
             "fix the TOML named above (compare with config/bridge.toml in the repository)",
             Exit.USAGE,
         )

@@ -95,6 +95,7 @@ class Facts:
     """Everything the doctor learned. ``None`` means "not asked" (an earlier step failed)."""
 
     config_path: str
+    config_absent: bool = False  # the default file is missing: every setting has its default
     config_error: str = ""
     settings_problems: tuple[str, ...] = ()
     autolink_enabled: bool = False

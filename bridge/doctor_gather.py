@@ -60,7 +60,7 @@ def read_settings(env: Mapping[str, str]) -> tuple[Facts, Settings | None]:
     try:
         config = load_config(Path(path))
         if not Path(path).exists():
-            facts = replace(facts, config_path=f"{path} (absent: defaults apply)")
+            facts = replace(facts, config_absent=True)
     except SettingsError as exc:
         facts = replace(facts, config_error=str(exc))
     try:

@@ -288,3 +288,8 @@ def test_every_failure_carries_a_fix() -> None:
     )
     for check in failing(evaluate(broken)):
         assert check.fix, check
+
+
+def test_an_absent_default_config_file_means_defaults() -> None:
+    check = evaluate(healthy(config_absent=True))[0]
+    assert check.ok and check.detail == "config/bridge.toml not found: defaults apply"

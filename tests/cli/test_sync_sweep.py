@@ -135,3 +135,15 @@ def test_sweep_refuses_an_unknown_mailbox_with_exit_2(deployment: Deployment) ->
     result = deployment.run("sweep", "--mailbox", "nobody@example.com")
     assert result.returncode == 2
     assert "unknown --mailbox: nobody@example.com" in result.stdout
+
+
+def test_an_unexpected_failure_is_still_one_json_object_and_exit_1(deployment: Deployment) -> None:
+    """A GitHub App key that is not a key fails inside PyGithub, outside the bridge's error types."""
+    deployment.conversation(2, ["bug"])
+    app = {"GITHUB_ISSUE_BOT_TOKEN": "", "GITHUB_APP_ID": "4242", "GITHUB_APP_INSTALLATION_ID": "777"}
+    code, data = deployment.run_json("sweep", GITHUB_APP_PRIVATE_KEY="not a pem key", **app, **LIVE)
+    assert code == 1
+    assert data == {
+        "error": "unexpected",
+        "message": "sweep failed: unexpected InvalidKeyError (details in the log on stderr)",
+    }
