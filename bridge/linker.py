@@ -185,7 +185,7 @@ class Linker:
             return Outcome("ignore", "linked_elsewhere", url)
         if not self.enabled:
             return Outcome("would_comment_closed", decision.reason, url)
-        marker = closed_marker(fresh.id, fresh.closed_at)
+        marker = closed_marker(fresh.id, fresh.closure_key)
         body = render.closed_comment(fresh, self._settings.freescout_url)
         outcome = Outcome.of(decision, url)
 

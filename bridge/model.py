@@ -30,6 +30,8 @@ class Thread:
     created_by_type: str
     body: str
     created_at: str
+    status: str = ""
+    action_type: str = ""
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,22 @@ class Conversation:
     @property
     def newest_thread(self) -> Thread | None:
         return self.threads[0] if self.threads else None
+
+    @property
+    def closure_key(self) -> str:
+        """Names this closure: the status-change thread that closed it, else ``closedAt``.
+
+        ``closedAt`` has one-second resolution, so a reopen and re-close within a second would otherwise
+        look like the same closure.
+        """
+        for thread in self.threads:  # newest first
+            if (
+                thread.type == "lineitem"
+                and thread.status == "closed"
+                and thread.created_at == self.closed_at
+            ):
+                return f"thread-{thread.id}"
+        return self.closed_at
 
     @property
     def first_customer_thread(self) -> Thread | None:
@@ -117,6 +135,8 @@ def _thread(data: Any) -> Thread | None:
         created_by_type=_str(created_by, "type"),
         body=_str(data, "body"),
         created_at=_str(data, "createdAt"),
+        status=_str(data, "status"),
+        action_type=_str(_obj(data, "action"), "type"),
     )
 
 

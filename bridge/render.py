@@ -71,7 +71,7 @@ def closed_comment(conv: Conversation, freescout_url: str, now: datetime | None 
     when = (now or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
     link = conversation_url(freescout_url, conv.id)
     return (
-        f"{closed_marker(conv.id, conv.closed_at)}\n"
+        f"{closed_marker(conv.id, conv.closure_key)}\n"
         f"FreeScout ticket [#{conv.number}]({link}) resolved ({when}).\n\n"
         "_This issue stays open; engineering decides when it is done._"
     )

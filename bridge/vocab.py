@@ -27,7 +27,7 @@ SENTINEL: Final = "[freescout-autolink]"
 # Hidden HTML comments carry machine-readable state. GitHub renders neither of them.
 _ISSUE_MARKER = "<!-- [freescout-autolink] conversation={conversation_id} -->"
 _ISSUE_MARKER_RE = re.compile(r"<!-- \[freescout-autolink\] conversation=(\d+) -->")
-_CLOSED_MARKER = "<!-- [freescout-autolink] closed conversation={conversation_id} at={closed_at} -->"
+_CLOSED_MARKER = "<!-- [freescout-autolink] closed conversation={conversation_id} closure={closure} -->"
 
 
 def issue_marker(conversation_id: int) -> str:
@@ -40,10 +40,10 @@ def conversation_ids_in(text: str | None) -> list[int]:
     return [int(m) for m in _ISSUE_MARKER_RE.findall(text or "")]
 
 
-def closed_marker(conversation_id: int, closed_at: str) -> str:
-    """The marker that makes the closing comment idempotent per closure (``closedAt`` differs per close)."""
-    safe_at = re.sub(r"[^0-9A-Za-z:.\-]", "", closed_at)
-    return _CLOSED_MARKER.format(conversation_id=int(conversation_id), closed_at=safe_at)
+def closed_marker(conversation_id: int, closure: str) -> str:
+    """The marker that makes the closing comment idempotent per closure (a re-close is a new closure)."""
+    safe = re.sub(r"[^0-9A-Za-z:.\-]", "", closure)
+    return _CLOSED_MARKER.format(conversation_id=int(conversation_id), closure=safe)
 
 
 def issue_number_from_url(url: str, repository: str) -> int | None:

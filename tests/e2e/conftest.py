@@ -13,6 +13,7 @@ from bridge.sandbox.freescout_state import FreeScoutSimConfig
 from bridge.sandbox.github_sim import GitHubSimConfig
 from bridge.sandbox.github_sim import create_app as github_app
 from bridge.sandbox.serve import ServerThread
+from tests.sandbox import openapi_check
 from tests.e2e.harness import EVENTS, Bridge, FreeScout, GitHub, bridge_env
 
 FAST_RETRIES = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
@@ -28,10 +29,20 @@ def fs() -> Iterator[FreeScout]:
 
 @pytest.fixture
 def gh() -> Iterator[GitHub]:
+    """The GitHub simulator. At teardown, every request the bridge sent (and every successful answer) is
+    validated against GitHub's official REST description: a schema violation fails the test."""
     with ServerThread(github_app(GitHubSimConfig())) as server:
         sim = GitHub(server.url)
         yield sim
+        traffic = sim.requests()
         sim.close()
+    problems: list[str] = []
+    for r in traffic:
+        query = {k: v if isinstance(v, str) else v[-1] for k, v in (r.get("query") or {}).items()}
+        problems += openapi_check.request_errors(r["method"], r["path"], r.get("json"), query)
+        if isinstance(r.get("status"), int) and 200 <= r["status"] < 300:
+            problems += openapi_check.response_errors(r["method"], r["path"], r["status"], r.get("response"))
+    assert not problems, "GitHub traffic breaks GitHub's REST description:\n" + "\n".join(problems)
 
 
 @pytest.fixture

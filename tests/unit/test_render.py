@@ -99,7 +99,7 @@ def test_note_and_comment_escape_and_mark() -> None:
     assert "<script>" not in note and "&quot;" in note
     conv = parse_conversation(fixture("convo.status.closed.json"))
     comment = closed_comment(conv, "https://help.example.com")
-    assert "closed conversation=1287 at=2025-03-06T16:40:02Z" in comment
+    assert "closed conversation=1287 closure=thread-5608" in comment
     assert "resolved" in comment and "UTC" in comment
 
 
