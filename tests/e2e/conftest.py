@@ -13,8 +13,8 @@ from bridge.sandbox.freescout_state import FreeScoutSimConfig
 from bridge.sandbox.github_sim import GitHubSimConfig
 from bridge.sandbox.github_sim import create_app as github_app
 from bridge.sandbox.serve import ServerThread
-from tests.sandbox import openapi_check
 from tests.e2e.harness import EVENTS, Bridge, FreeScout, GitHub, bridge_env
+from tests.sandbox import openapi_check
 
 FAST_RETRIES = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 
