@@ -26,6 +26,8 @@ def test_a_misconfigured_deployment_names_each_problem_and_its_fix(deployment: D
     assert "[ok]   bot user 9: FreeScout user 9 (Issue Bot) exists" in out
     assert "2 of 12 checks failed (exit 1)." in out
     assert deployment.gh_writes() == [], "check without --fix writes nothing"
+    fs_log = deployment.http.get(f"{deployment.fs.url}/_sim/requests").json()["requests"]
+    assert fs_log and {r["method"] for r in fs_log} == {"GET"}, "check only reads FreeScout"
 
 
 def test_a_wrong_api_key_is_named_with_where_to_find_the_right_one(deployment: Deployment) -> None:
