@@ -15,6 +15,7 @@ import json
 import os
 import shlex
 import sys
+import textwrap
 from collections.abc import Mapping, Sequence
 
 from bridge import logs
@@ -58,7 +59,7 @@ def _command(
     command = sub.add_parser(
         name,
         help=summary,
-        description=description,
+        description=textwrap.fill(description, 100),
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -141,8 +142,11 @@ def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="freescout-bridge",
-        description="Operate the FreeScout ↔ GitHub bridge. Settings come from the environment "
-        "(runbooks/deploy.md) and BRIDGE_CONFIG (default config/bridge.toml).",
+        description=textwrap.fill(
+            "Operate the FreeScout ↔ GitHub bridge. Settings come from the environment "
+            "(runbooks/deploy.md) and BRIDGE_CONFIG (default config/bridge.toml).",
+            100,
+        ),
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
