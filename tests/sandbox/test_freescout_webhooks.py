@@ -255,3 +255,25 @@ def test_wait_idle_times_out_while_a_delivery_is_stuck(fs_control: httpx.Client,
     assert stuck.status_code == 504 and stuck.json()["idle"] is False
     receiver.release.set()
     assert drain(fs_control)[0]["ok"]
+
+
+def test_api_assign_and_move_fire_their_events_but_unassign_does_not(
+    fs: httpx.Client, fs_control: httpx.Client, receiver: Receiver
+) -> None:
+    register(
+        fs_control,
+        receiver.url,
+        ["convo.assigned", "convo.moved", "convo.deleted", "convo.agent.reply.created"],
+    )
+    cid = arrive(fs_control)["id"]
+    assert fs.put(f"/api/conversations/{cid}", json={"byUser": 9, "assignTo": 3}).status_code == 204
+    assert fs.put(f"/api/conversations/{cid}", json={"byUser": 9, "assignTo": -1}).status_code == 204
+    assert fs.put(f"/api/conversations/{cid}", json={"byUser": 9, "mailboxId": 1}).status_code == 204
+    assert fs.put(f"/api/conversations/{cid}", json={"byUser": 9, "mailboxId": 99}).status_code == 400
+    fs_control.post(f"/_sim/conversations/{cid}/agent-reply", json={"body": "<p>fixed</p>", "userId": 3})
+    fs_control.post(f"/_sim/conversations/{cid}/delete", json={"byUserId": 3})
+    events = [d["event"] for d in drain(fs_control)]
+    assert events == ["convo.assigned", "convo.moved", "convo.agent.reply.created", "convo.deleted"]
+    moved = json.loads(receiver.received[1].body)
+    assert moved["mailboxId"] == 1 and [f["id"] for f in moved["customFields"]] == [12, 13]
+    assert fs.get("/api/conversations", params={"state": "deleted"}).json()["page"]["totalElements"] == 1
