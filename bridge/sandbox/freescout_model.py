@@ -179,3 +179,22 @@ class StoreError(Exception):
         super().__init__(message)
         self.message = message
         self.path = path
+
+
+def as_int(value: object) -> int:
+    try:
+        return int(str(value))
+    except ValueError:
+        return -1
+
+
+def field_value(cf: CustomField, value: object) -> str | None:
+    """Custom Fields module conversions: everything is stored as a string."""
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value if v is not None)
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    text = str(value)
+    if cf.type == "date" and parse_time(text + "T00:00:00Z") is None:
+        return None
+    return text

@@ -20,8 +20,9 @@ from bridge.sandbox.freescout_model import (
     Tag,
     Thread,
     User,
+    as_int,
+    field_value,
     normalize_tag,
-    parse_time,
     text_preview,
     utc_now,
 )
@@ -64,7 +65,7 @@ class FreeScoutStore:
         data = spec[0] if isinstance(spec, list) and spec and isinstance(spec[0], dict) else spec
         data = data if isinstance(data, dict) else {}
         if data.get("id"):
-            found = self.customers.get(_as_int(data["id"]))
+            found = self.customers.get(as_int(data["id"]))
             if found is None:
                 raise StoreError(f"Customer with the following ID not found: {data['id']}", "customer")
             return found, False
@@ -224,8 +225,8 @@ class FreeScoutStore:
         for entry in entries if isinstance(entries, list) else []:
             if not isinstance(entry, dict) or entry.get("id") is None or entry.get("value") is None:
                 continue
-            cf = self.fields.get(_as_int(entry["id"]))
-            value = _field_value(cf, entry["value"]) if cf else None
+            cf = self.fields.get(as_int(entry["id"]))
+            value = field_value(cf, entry["value"]) if cf else None
             if cf is None or value is None or conv.custom_values.get(cf.id) == value:
                 continue
             conv.custom_values[cf.id] = value
@@ -306,22 +307,3 @@ class FreeScoutStore:
         if first:
             return f"{name} created a new conversation"
         return {"note": f"{name} added a note", "message": f"{name} replied"}.get(ttype, f"{name} replied")
-
-
-def _as_int(value: object) -> int:
-    try:
-        return int(str(value))
-    except ValueError:
-        return -1
-
-
-def _field_value(cf: CustomField, value: object) -> str | None:
-    """Custom Fields module conversions: everything is stored as a string."""
-    if isinstance(value, list):
-        return ",".join(str(v) for v in value if v is not None)
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    text = str(value)
-    if cf.type == "date" and parse_time(text + "T00:00:00Z") is None:
-        return None
-    return text

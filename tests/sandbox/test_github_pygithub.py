@@ -104,7 +104,8 @@ def test_list_filters(gh: Github, gh_control: httpx.Client) -> None:
     repo = gh.get_repo("acme/app")
     assert [i.title for i in repo.get_issues(labels=["bug", "freescout-linked"])] == ["both"]
     assert [i.title for i in repo.get_issues(state="closed")] == ["closed"]
-    assert [i.title for i in repo.get_issues(creator="someone")] == ["bug only"]
+    by_someone = repo.get_issues(creator="someone")  # type: ignore[arg-type]  # PyGithub sends a login
+    assert [i.title for i in by_someone] == ["bug only"]
     assert [i.title for i in repo.get_issues(state="all", sort="created", direction="asc")] == [
         "both",
         "bug only",
@@ -163,14 +164,11 @@ def test_edit_closes_and_reopens(gh: Github, gh_control: httpx.Client) -> None:
     issue = gh.get_repo("acme/app").get_issue(number)
     issue.edit(state="closed", state_reason="not_planned")
     closed = gh.get_repo("acme/app").get_issue(number)
-    assert (closed.state, closed.state_reason, closed.closed_by.login) == (
-        "closed",
-        "not_planned",
-        "bridge-bot",
-    )
+    assert closed.closed_by is not None and closed.closed_by.login == "bridge-bot"
+    assert (closed.state, closed.state_reason) == ("closed", "not_planned")
     issue.edit(state="open")
     reopened = gh.get_repo("acme/app").get_issue(number)
-    assert (reopened.state, reopened.state_reason, reopened.closed_at) == ("open", "reopened", None)
+    assert (reopened.state, reopened.state_reason) == ("open", "reopened") and reopened.closed_at is None
 
 
 def test_validation_errors_and_size_limits(
