@@ -7,12 +7,12 @@ Errors become HTTP answers in one place, ``_error_response``; every delivery end
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import json
 import os
 import sys
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -132,7 +132,7 @@ async def handle_delivery(services: Services, route: str, request: Request) -> R
     started = time.perf_counter()
     settings = services.settings
     event = request.headers.get("x-freescout-event", "").strip()[:100]
-    structlog.contextvars.bind_contextvars(request_id=uuid.uuid4().hex[:12], route=route, _event=event)
+    structlog.contextvars.bind_contextvars(request_id=os.urandom(6).hex(), route=route, _event=event)
     fields: dict[str, Any] = {}
     try:
         raw = await read_body(
@@ -155,7 +155,7 @@ async def handle_delivery(services: Services, route: str, request: Request) -> R
             {"outcome": outcome.decision, "reason": outcome.reason, "issue_url": outcome.issue_url}
         )
         result, reason = outcome.decision, outcome.reason
-        fields = {"issue_url": outcome.issue_url, "writes": outcome.writes}
+        fields = {k: v for k, v in (("issue_url", outcome.issue_url), ("writes", outcome.writes)) if v}
         if outcome.decision == "linked":
             services.metrics.links.labels(str("create_issue" in outcome.writes).lower()).inc()
         if "create_comment" in outcome.writes:
@@ -262,10 +262,19 @@ def create_app(
             autolink=settings.autolink_enabled,
             routes=list(settings.config.routes),
             repository=settings.github_repository,
+            sweep_interval_seconds=settings.config.sweep_interval_seconds,
         )
+        scheduler = None
+        if settings.config.sweep_interval_seconds > 0:
+            interval = settings.config.sweep_interval_seconds
+            scheduler = asyncio.create_task(_sweep_forever(holder["services"], interval))
         try:
             yield
         finally:
+            if scheduler is not None:
+                scheduler.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await scheduler
             if freescout_client is None:
                 await client.aclose()
 

@@ -165,7 +165,8 @@ class GitHubIssues:
             if since is not None:
                 kwargs["since"] = since
             for issue in repo.get_issues(**kwargs):
-                if issue.pull_request is None and conversation_id in conversation_ids_in(issue.body):
+                # ``html_url`` is on every list item; reading ``pull_request`` would fetch each issue again.
+                if "/pull/" not in issue.html_url and conversation_id in conversation_ids_in(issue.body):
                     return IssueRef(issue.number, issue.html_url, tuple(label.name for label in issue.labels))
             return None
 
