@@ -211,9 +211,11 @@ async def _sweep_forever(services: Services, interval: float) -> None:
                 services.linker, services.freescout, services.mailboxes, services.settings.config.tags
             )
             services.metrics.sweeps.labels("stopped_early" if report.stopped_early else "ok").inc()
-        except Exception as exc:  # noqa: BLE001 - a failed pass must not kill the schedule
+        except Exception as exc:
             services.metrics.sweeps.labels("failed").inc()
-            log.warning("sweep_failed", error=type(exc).__name__, reason=getattr(exc, "reason", ""))
+            log.warning(
+                "sweep_failed", error=type(exc).__name__, reason=getattr(exc, "reason", ""), exc_info=True
+            )
 
 
 def create_app(

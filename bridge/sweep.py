@@ -8,8 +8,13 @@ Conversations that only the opt-in keyword scan would match are not listed (the 
 
 from __future__ import annotations
 
+import fcntl
+import tempfile
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bridge import logs, retry
 from bridge.errors import BudgetExhausted, UpstreamError
@@ -67,6 +72,27 @@ async def candidate_ids(
     return sorted(found, key=lambda cid: (found[cid], cid))
 
 
+def lock_path() -> Path:
+    """One lock file per host: concurrent sweeps on this machine (schedule, cron, by hand) take turns."""
+    return Path(tempfile.gettempdir()) / "freescout-bridge-sweep.lock"
+
+
+@contextmanager
+def exclusive(path: Path | None = None) -> Iterator[bool]:
+    """Yield ``True`` while holding the host's sweep lock, ``False`` if another sweep holds it."""
+    target = path or lock_path()
+    with open(target, "a+b") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
 async def sweep(
     linker: Linker,
     api: FreeScoutAPI,
@@ -74,7 +100,25 @@ async def sweep(
     tags: tuple[str, ...],
     only: frozenset[int] | None = None,
 ) -> SweepReport:
-    """One pass. Respects the flag through the linker (off: report ``would_link``, write nothing)."""
+    """One pass, unless another sweep on this host is running (then it reports that and does nothing).
+
+    Respects the flag through the linker (off: report ``would_link``, write nothing).
+    """
+    with exclusive() as mine:
+        if not mine:
+            report = SweepReport(stopped_early="another sweep is running on this host")
+            log.info("sweep", **report.as_dict())
+            return report
+        return await _sweep(linker, api, mailboxes, tags, only)
+
+
+async def _sweep(
+    linker: Linker,
+    api: FreeScoutAPI,
+    mailboxes: MailboxDirectory,
+    tags: tuple[str, ...],
+    only: frozenset[int] | None,
+) -> SweepReport:
     report = SweepReport()
     with retry.deadline_in(120):
         ids = await candidate_ids(api, mailboxes, tags, only)
