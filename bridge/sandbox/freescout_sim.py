@@ -4,7 +4,8 @@ This is a **local simulator** for tests and demos, not FreeScout. It follows
 contracts/freescout.md: the REST API under ``/api`` (API key auth, Laravel input
 rewriting, PHP-style JSON), webhooks delivered asynchronously with HMAC-SHA1 signatures
 and retries, and a key-less control plane under ``/_sim`` to play customers and agents
-and to inspect deliveries, recorded requests and state.
+and to inspect deliveries, recorded requests and state. ``/_sim/faults`` injects faults
+into the ``/api`` routes (``freescout_faults.py``).
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from bridge.sandbox import freescout_api, freescout_api_misc, freescout_control
+from bridge.sandbox import freescout_api, freescout_api_misc, freescout_control, freescout_faults
 from bridge.sandbox.asgi import RecorderMiddleware, SimStarlette, parse_json_bytes
+from bridge.sandbox.freescout_faults import FaultGate, FreeScoutFaults
 from bridge.sandbox.freescout_http import PhpJSONResponse
 from bridge.sandbox.freescout_state import DEFAULT_RETRY_DELAYS, FreeScoutSim, FreeScoutSimConfig
 
@@ -85,6 +87,7 @@ async def state(request: Request) -> Response:
 
 async def reset(request: Request) -> Response:
     _sim(request).reset()
+    request.app.state.faults.clear()
     return Response(status_code=204)
 
 
@@ -114,6 +117,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 def create_app(config: FreeScoutSimConfig | None = None) -> Starlette:
     """Build the local FreeScout simulator; ``app.state.sim`` is its :class:`FreeScoutSim`."""
     sim = FreeScoutSim(config or FreeScoutSimConfig())
+    faults = FreeScoutFaults()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -128,6 +132,7 @@ def create_app(config: FreeScoutSimConfig | None = None) -> Starlette:
             *freescout_api.ROUTES,
             *freescout_api_misc.ROUTES,
             *freescout_control.ROUTES,
+            *freescout_faults.ROUTES,
             *CONTROL_ROUTES,
         ],
         middleware=[
@@ -136,10 +141,12 @@ def create_app(config: FreeScoutSimConfig | None = None) -> Starlette:
                 log=sim.requests,
                 secret_headers=("authorization", "x-freescout-api-key"),
                 secret_query=("api_key",),
-            )
+            ),
+            Middleware(FaultGate, faults=faults),
         ],
         exception_handlers={HTTPException: _http_error},
         lifespan=lifespan,
     )
     app.state.sim = sim
+    app.state.faults = faults
     return app
