@@ -29,7 +29,7 @@ from starlette.routing import Route
 
 from bridge import logs, retry
 from bridge.criteria import CONVERSATION_EVENTS
-from bridge.errors import BudgetExhausted, PermanentUpstreamError, TransientUpstreamError
+from bridge.errors import BudgetExhausted, DeadlineExceeded, PermanentUpstreamError, TransientUpstreamError
 from bridge.freescout_api import FreeScoutAPI, make_client
 from bridge.github_api import GitHubIssues, make_github
 from bridge.github_gate import WriteGate
@@ -37,7 +37,7 @@ from bridge.linker import Linker, Outcome
 from bridge.locks import KeyedLocks
 from bridge.mailboxes import MailboxDirectory
 from bridge.metrics import Metrics, bounded_event
-from bridge.model import PayloadError, parse_conversation
+from bridge.model import Conversation, PayloadError, parse_conversation
 from bridge.settings import Settings, SettingsError, load_settings
 from bridge.signature import SignatureError, verify_signature
 from bridge.sweep import sweep
@@ -127,6 +127,21 @@ def _error_response(exc: Exception) -> tuple[Response, str, str]:
     raise exc
 
 
+async def _within_deadline(services: Services, event: str, conv: Conversation) -> Outcome:
+    """Retries stop at the soft deadline; the hard one guarantees an answer inside FreeScout's patience.
+
+    A GitHub call still running when the hard deadline hits keeps going in its thread and keeps the write
+    slot, so the redelivery FreeScout sends after our 503 finds its issue instead of opening another.
+    """
+    limits = services.settings.config
+    try:
+        async with asyncio.timeout(limits.answer_within_seconds):
+            with retry.deadline_in(limits.delivery_deadline_seconds):
+                return await services.linker.handle(event, conv)
+    except TimeoutError as exc:
+        raise DeadlineExceeded("bridge", "deliver", "deadline_exceeded", retry_after=30) from exc
+
+
 async def handle_delivery(services: Services, route: str, request: Request) -> Response:
     """Verify, parse, decide, act, answer, and write one summary log line."""
     started = time.perf_counter()
@@ -149,8 +164,7 @@ async def handle_delivery(services: Services, route: str, request: Request) -> R
         else:
             conv = parse_conversation(data)
             structlog.contextvars.bind_contextvars(conversation_id=conv.id)
-            with retry.deadline_in(settings.config.delivery_deadline_seconds):
-                outcome = await services.linker.handle(event, conv)
+            outcome = await _within_deadline(services, event, conv)
         response: Response = JSONResponse(
             {"outcome": outcome.decision, "reason": outcome.reason, "issue_url": outcome.issue_url}
         )

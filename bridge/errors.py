@@ -28,6 +28,9 @@ class UpstreamError(Exception):
         self.status = status
         self.retry_after = retry_after
         self.hint = hint
+        #: A write failed in a way that does not tell whether it happened (timeout, dropped connection,
+        #: 5xx): it may still land. Callers must not repeat it until its outcome can be seen.
+        self.ambiguous = False
 
 
 class TransientUpstreamError(UpstreamError):

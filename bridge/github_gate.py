@@ -30,7 +30,7 @@ class WriteGate:
         self._limits = ((60.0, per_minute), (3600.0, per_hour))
         self._clock = clock
         self._sleep = sleep
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entrant: a look-up-then-create holds it across both
         self._state = threading.Lock()
         self._last_write = -math.inf
         self._blocked_until = -math.inf
@@ -57,31 +57,45 @@ class WriteGate:
         return wait
 
     @contextmanager
-    def write(self, *, content: bool, max_wait: float | None) -> Iterator[None]:
-        """Hold the single write slot for one write; raise ``BudgetExhausted`` rather than wait too long."""
+    def slot(self, max_wait: float | None) -> Iterator[None]:
+        """Hold the process's single GitHub write slot (a look-up and its create go under one hold)."""
         timeout = -1.0 if max_wait is None else max(0.0, max_wait)
         if not self._lock.acquire(timeout=timeout):
             raise BudgetExhausted("github", "write", "write_slot_busy", retry_after=max(1.0, self._spacing))
         try:
-            with self._state:
-                now = self._clock()
-                budget = self._budget_wait(now) if content else 0.0
-                blocked = max(0.0, self._blocked_until - now)
-                spacing = max(0.0, self._last_write + self._spacing - now)
-            if budget > 0:
-                raise BudgetExhausted("github", "write", "content_budget", retry_after=math.ceil(budget))
-            wait = max(blocked, spacing)
-            if max_wait is not None and wait > max_wait:
-                reason = "retry_after_window" if blocked >= spacing else "write_spacing"
-                raise BudgetExhausted("github", "write", reason, retry_after=math.ceil(wait))
-            if wait > 0:
-                self._sleep(wait)
-            try:
-                yield
-            finally:
-                with self._state:
-                    self._last_write = self._clock()
-                    if content:
-                        self._content.append(self._last_write)
+            yield
         finally:
             self._lock.release()
+
+    @contextmanager
+    def turn(self, *, content: bool, max_wait: float | None) -> Iterator[None]:
+        """Wait for spacing and any ``retry-after`` window, check the budget, then allow one write.
+
+        Call it while holding ``slot``. Raises ``BudgetExhausted`` rather than wait past ``max_wait``.
+        """
+        with self._state:
+            now = self._clock()
+            budget = self._budget_wait(now) if content else 0.0
+            blocked = max(0.0, self._blocked_until - now)
+            spacing = max(0.0, self._last_write + self._spacing - now)
+        if budget > 0:
+            raise BudgetExhausted("github", "write", "content_budget", retry_after=math.ceil(budget))
+        wait = max(blocked, spacing)
+        if max_wait is not None and wait > max_wait:
+            reason = "retry_after_window" if blocked >= spacing else "write_spacing"
+            raise BudgetExhausted("github", "write", reason, retry_after=math.ceil(wait))
+        if wait > 0:
+            self._sleep(wait)
+        try:
+            yield
+        finally:
+            with self._state:
+                self._last_write = self._clock()
+                if content:
+                    self._content.append(self._last_write)
+
+    @contextmanager
+    def write(self, *, content: bool, max_wait: float | None) -> Iterator[None]:
+        """One write: hold the slot and take a turn."""
+        with self.slot(max_wait), self.turn(content=content, max_wait=max_wait):
+            yield

@@ -29,12 +29,13 @@ from bridge.criteria import (
     decide_link,
     our_note_exists,
 )
-from bridge.errors import PermanentUpstreamError
+from bridge.errors import PermanentUpstreamError, TransientUpstreamError, UpstreamError
 from bridge.freescout_api import FreeScoutAPI, ThreadType
 from bridge.github_api import GitHubIssues, IssueRef
 from bridge.locks import KeyedLocks
 from bridge.mailboxes import MailboxDirectory
 from bridge.model import Conversation
+from bridge.quarantine import Quarantine
 from bridge.settings import Settings
 from bridge.vocab import closed_marker, issue_number_from_url
 
@@ -67,6 +68,7 @@ class Linker:
         self._gh = github
         self._mailboxes = mailboxes
         self._locks = locks or KeyedLocks()
+        self._unsure = Quarantine(settings.config.github_unsure_write_seconds)
 
     @property
     def enabled(self) -> bool:
@@ -138,14 +140,29 @@ class Linker:
             include_customer_email=self._settings.config.include_customer_email,
         )
 
+        key = ("issue", fresh.id)
+
         async def attempt() -> tuple[IssueRef, bool]:
-            found = await anyio.to_thread.run_sync(self._gh.find_linked_issue, fresh.id, since)
-            if found is not None:
-                return found, False
-            issue = await anyio.to_thread.run_sync(
-                self._gh.create_issue, draft.title, draft.body, draft.labels
-            )
-            return issue, True
+            allowed = self._unsure.remaining(key) <= 0
+            try:
+                found, created = await anyio.to_thread.run_sync(
+                    self._gh.find_or_create_issue,
+                    fresh.id,
+                    since,
+                    draft.title,
+                    draft.body,
+                    draft.labels,
+                    allowed,
+                    abandon_on_cancel=True,  # a timed-out delivery answers now; the thread keeps the slot
+                )
+            except UpstreamError as exc:
+                if exc.ambiguous:
+                    self._unsure.hold(key)
+                raise
+            if found is None:
+                raise _unsure_error("create_issue", self._unsure.remaining(key))
+            self._unsure.release(key)
+            return found, created
 
         return await retry.call(attempt)
 
@@ -189,15 +206,34 @@ class Linker:
         body = render.closed_comment(fresh, self._settings.freescout_url)
         outcome = Outcome.of(decision, url)
 
+        key = ("comment", marker)
+
         async def attempt() -> None:
-            if await anyio.to_thread.run_sync(self._gh.has_comment_with, number, marker):
+            allowed = self._unsure.remaining(key) <= 0
+            try:
+                posted = await anyio.to_thread.run_sync(
+                    self._gh.comment_once, number, marker, body, allowed, abandon_on_cancel=True
+                )
+            except UpstreamError as exc:
+                if exc.ambiguous:
+                    self._unsure.hold(key)
+                raise
+            if posted is None:
+                raise _unsure_error("create_comment", self._unsure.remaining(key))
+            self._unsure.release(key)
+            if posted:
+                outcome.writes.append("create_comment")
+            else:
                 outcome.reason = "already_commented"
-                return
-            await anyio.to_thread.run_sync(self._gh.create_comment, number, body)
-            outcome.writes.append("create_comment")
 
         await retry.call(attempt)
         return outcome
+
+
+def _unsure_error(operation: str, wait: float) -> TransientUpstreamError:
+    return TransientUpstreamError(
+        "github", operation, "earlier_write_outcome_unknown", retry_after=max(1.0, round(wait))
+    )
 
 
 def _parse_time(value: str) -> datetime | None:

@@ -98,9 +98,11 @@ class BridgeConfig:
     max_body_bytes: int = 1024 * 1024
     body_read_timeout_seconds: float = 10.0
     delivery_deadline_seconds: float = 8.0
+    answer_within_seconds: float = 9.5
     github_write_spacing_seconds: float = 1.0
     github_content_per_minute: int = 60
     github_content_per_hour: int = 400
+    github_unsure_write_seconds: float = 30.0
     sweep_interval_seconds: float = 300.0
 
 
@@ -254,6 +256,7 @@ def config_from_mapping(data: Mapping[str, Any], source: str = "config") -> Brid
             delivery_deadline_seconds=float(
                 limits.get("delivery_deadline_seconds", defaults.delivery_deadline_seconds)
             ),
+            answer_within_seconds=float(limits.get("answer_within_seconds", defaults.answer_within_seconds)),
             github_write_spacing_seconds=float(
                 github.get("write_spacing_seconds", defaults.github_write_spacing_seconds)
             ),
@@ -261,6 +264,9 @@ def config_from_mapping(data: Mapping[str, Any], source: str = "config") -> Brid
                 github.get("content_per_minute", defaults.github_content_per_minute)
             ),
             github_content_per_hour=int(github.get("content_per_hour", defaults.github_content_per_hour)),
+            github_unsure_write_seconds=float(
+                github.get("unsure_write_seconds", defaults.github_unsure_write_seconds)
+            ),
             sweep_interval_seconds=float(
                 data.get("sweep", {}).get("interval_seconds", defaults.sweep_interval_seconds)
             ),

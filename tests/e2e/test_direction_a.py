@@ -6,6 +6,7 @@ Each test plays the outside world through the simulators and asserts what each s
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -166,10 +167,13 @@ def test_lost_create_response_is_finished_not_duplicated(
 
 
 def test_github_outage_answers_503_and_the_redelivery_links(
-    fs: FreeScout, gh: GitHub, start_bridge: StartBridge
+    fs: FreeScout, gh: GitHub, start_bridge: StartBridge, tmp_path: Path
 ) -> None:
-    gh.fault(method="POST", path=r"/issues$", kind="status", status=502, times=6)
-    bridge = start_bridge()
+    # A 502 on create may or may not have written: the bridge then only looks for a while (shortened here).
+    config = tmp_path / "bridge.toml"
+    config.write_text("[github]\nunsure_write_seconds = 0.5\n")
+    gh.fault(method="POST", path=r"/issues$", kind="status", status=502, times=3)
+    bridge = start_bridge(BRIDGE_CONFIG=str(config))
     conv = fs.email(tags=["bug"])
     fs.wait_idle()
     statuses = [d["status"] for d in bridge.deliveries_logged() if d.get("conversation_id") == conv["id"]]
@@ -297,3 +301,33 @@ def test_a_linked_ticket_costs_five_upstream_calls(
     assert gh_calls == [("GET", "/repos/acme/app/issues"), ("POST", "/repos/acme/app/issues")]
     marker_lookup = gh.requests()[0]["query"]
     assert marker_lookup["labels"] == "freescout-linked" and marker_lookup["state"] == "all"
+
+
+def test_a_hung_github_create_is_answered_503_in_time_and_redelivery_finds_the_issue(
+    fs: FreeScout, gh: GitHub, start_bridge: StartBridge
+) -> None:
+    gh.fault(method="POST", path=r"/issues$", kind="slow", delay=12, times=1)
+    bridge = start_bridge(register=False)
+    conv = fs.email(tags=["bug"])
+    body = webhook_body(fs, conv["id"])
+    answer = httpx.post(
+        bridge.webhook_url(),
+        content=php_json(body).encode(),
+        timeout=11.5,
+        headers={
+            "X-FreeScout-Event": "convo.created",
+            "X-FreeScout-Signature": sign_freescout(php_json(body).encode(), FS_SECRET),
+        },
+    )
+    assert answer.status_code == 503 and answer.headers["retry-after"]
+    outcomes = []
+    for _ in range(40):  # FreeScout's redeliveries, one a second, while the first create may still land
+        again = signed_delivery(bridge, body, "convo.created")
+        outcomes.append(again.status_code)
+        if again.status_code == 200:
+            break
+        time.sleep(1)
+    assert outcomes[-1] == 200
+    assert set(outcomes[:-1]) <= {503}
+    assert len(gh.issues()) == 1 and fs.field(conv["id"]) == gh.issues()[0]["html_url"]
+    assert len(fs.bot_notes(conv["id"])) == 1

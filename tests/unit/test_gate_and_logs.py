@@ -88,3 +88,26 @@ def test_redactor_scrubs_secrets_emails_and_sensitive_keys() -> None:
     assert entry["body"] == entry["api_key"] == "[redacted]"
     assert "s3cr3t" not in entry["note"] and "dana@" not in entry["note"]
     assert entry["nested"] == {"authorization": "[redacted]", "list": ["[email]"]}
+
+
+def test_quarantine_holds_then_frees() -> None:
+    from bridge.quarantine import Quarantine
+
+    clock = FakeClock()
+    q = Quarantine(30, clock=clock)
+    assert q.remaining("k") == 0
+    q.hold("k")
+    clock.now += 10
+    assert q.remaining("k") == 20
+    clock.now += 21
+    assert q.remaining("k") == 0
+    q.hold("k")
+    q.release("k")
+    assert q.remaining("k") == 0
+
+
+def test_the_write_slot_is_reentrant_for_look_up_then_create() -> None:
+    clock = FakeClock()
+    g = gate(clock, spacing=0.0)
+    with g.slot(None), g.write(content=True, max_wait=None):
+        pass
