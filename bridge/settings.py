@@ -137,6 +137,18 @@ def _get(env: Mapping[str, str], name: str) -> str:
     return (env.get(name) or "").strip()
 
 
+def _is_private_key(pem: str) -> bool:
+    """A local parse only (no I/O): a broken key should stop start-up, not fail the first delivery."""
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    try:
+        key = load_pem_private_key(pem.encode("utf-8"), password=None)
+    except (ValueError, TypeError):
+        return False
+    return isinstance(key, RSAPrivateKey)  # GitHub App keys are RSA; PyJWT's RS256 takes nothing else
+
+
 def _github_auth(env: Mapping[str, str], problems: list[str]) -> GitHubAuth | None:
     token = _get(env, "GITHUB_ISSUE_BOT_TOKEN")
     app_names = ("GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY", "GITHUB_APP_INSTALLATION_ID")
@@ -148,6 +160,11 @@ def _github_auth(env: Mapping[str, str], problems: list[str]) -> GitHubAuth | No
             problems.append("GITHUB_APP_INSTALLATION_ID must be a number")
             return None
         key = app_values[1].replace("\\n", "\n")
+        if not _is_private_key(key):
+            problems.append(
+                "GITHUB_APP_PRIVATE_KEY is not a PEM RSA private key (paste the whole .pem file GitHub gave you)"
+            )
+            return None
         return AppAuth(app_values[0], Secret(key), int(app_values[2]))
     missing_app = [n for n, v in zip(app_names, app_values, strict=True) if not v]
     if any(app_values):

@@ -156,9 +156,5 @@ def test_github_app_credentials_are_checked_through_an_installation_token(deploy
     assert tokens and tokens[0]["json"]["permissions"] == {"issues": "write", "metadata": "read"}
 
     broken = deployment.run("check", GITHUB_APP_PRIVATE_KEY="not a pem key", **app)
-    assert broken.returncode == 1
-    assert (
-        "[FAIL] github repository acme/app: the GitHub credentials cannot be used: invalid_app_key"
-        in broken.stdout
-    )
-    assert "GITHUB_APP_PRIVATE_KEY is not a valid PEM private key" in broken.stdout
+    assert broken.returncode == 2  # a settings error now: the key is parsed when settings load
+    assert "GITHUB_APP_PRIVATE_KEY is not a PEM RSA private key" in broken.stdout

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from tests.cli.conftest import Deployment
 
 LIVE = {"FLAG_FREESCOUT_GITHUB_AUTOLINK": "true"}
@@ -137,13 +139,11 @@ def test_sweep_refuses_an_unknown_mailbox_with_exit_2(deployment: Deployment) ->
     assert "unknown --mailbox: nobody@example.com" in result.stdout
 
 
-def test_an_unexpected_failure_is_still_one_json_object_and_exit_1(deployment: Deployment) -> None:
-    """A GitHub App key that is not a key fails inside PyGithub, outside the bridge's error types."""
+def test_a_broken_app_key_is_a_settings_error_in_one_json_object(deployment: Deployment) -> None:
+    """A GitHub App key that is not an RSA key stops the command before any call, exit 2, one JSON object."""
     deployment.conversation(2, ["bug"])
     app = {"GITHUB_ISSUE_BOT_TOKEN": "", "GITHUB_APP_ID": "4242", "GITHUB_APP_INSTALLATION_ID": "777"}
     code, data = deployment.run_json("sweep", GITHUB_APP_PRIVATE_KEY="not a pem key", **app, **LIVE)
-    assert code == 1
-    assert data == {
-        "error": "unexpected",
-        "message": "sweep failed: unexpected InvalidKeyError (details in the log on stderr)",
-    }
+    assert code == 2
+    assert "GITHUB_APP_PRIVATE_KEY is not a PEM RSA private key" in json.dumps(data)
+    assert deployment.gh_requests() == []

@@ -331,3 +331,21 @@ def test_a_hung_github_create_is_answered_503_in_time_and_redelivery_finds_the_i
     assert set(outcomes[:-1]) <= {503}
     assert len(gh.issues()) == 1 and fs.field(conv["id"]) == gh.issues()[0]["html_url"]
     assert len(fs.bot_notes(conv["id"])) == 1
+
+
+def test_github_app_credentials_link_through_an_installation_token(
+    fs: FreeScout, gh: GitHub, start_bridge: StartBridge
+) -> None:
+    from tests.unit.test_settings import rsa_pem
+
+    start_bridge(
+        GITHUB_ISSUE_BOT_TOKEN="",
+        GITHUB_APP_ID="4242",
+        GITHUB_APP_PRIVATE_KEY=rsa_pem(),
+        GITHUB_APP_INSTALLATION_ID="777",
+    )
+    conv = fs.email(tags=["bug"])
+    fs.wait_idle()
+    assert len(gh.issues()) == 1 and fs.field(conv["id"]) == gh.issues()[0]["html_url"]
+    paths = [(r["method"], r["path"]) for r in gh.requests()]
+    assert ("POST", "/app/installations/777/access_tokens") in paths

@@ -75,20 +75,31 @@ def test_two_secrets_during_rotation_and_secrets_never_print() -> None:
     assert isinstance(settings.github_auth, TokenAuth)
 
 
+def rsa_pem() -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
 def test_github_app_credentials() -> None:
     env = {k: v for k, v in BASE.items() if k != "GITHUB_ISSUE_BOT_TOKEN"}
+    pem = rsa_pem()
+    one_line = pem.replace("\n", "\\n")  # how a .env file or a Heroku config var often carries it
     app = load_settings(
-        env
-        | {
-            "GITHUB_APP_ID": "1",
-            "GITHUB_APP_PRIVATE_KEY": "-----BEGIN\\nX",
-            "GITHUB_APP_INSTALLATION_ID": "42",
-        }
+        env | {"GITHUB_APP_ID": "1", "GITHUB_APP_PRIVATE_KEY": one_line, "GITHUB_APP_INSTALLATION_ID": "42"}
     )
     assert isinstance(app.github_auth, AppAuth) and app.github_auth.installation_id == 42
-    assert app.github_auth.private_key.reveal() == "-----BEGIN\nX"
+    assert app.github_auth.private_key.reveal() == pem
     with pytest.raises(SettingsError, match="GITHUB_APP_INSTALLATION_ID"):
-        load_settings(env | {"GITHUB_APP_ID": "1", "GITHUB_APP_PRIVATE_KEY": "k"})
+        load_settings(env | {"GITHUB_APP_ID": "1", "GITHUB_APP_PRIVATE_KEY": pem})
+    with pytest.raises(SettingsError, match="GITHUB_APP_PRIVATE_KEY is not a PEM RSA private key"):
+        load_settings(
+            env | {"GITHUB_APP_ID": "1", "GITHUB_APP_PRIVATE_KEY": "nope", "GITHUB_APP_INSTALLATION_ID": "4"}
+        )
 
 
 def test_shipped_config_parses_to_the_defaults_it_documents() -> None:
