@@ -244,7 +244,11 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        client = freescout_client or make_client(settings.freescout_url, settings.freescout_api_key.reveal())
+        client = freescout_client or make_client(
+            settings.freescout_url,
+            settings.freescout_api_key.reveal(),
+            settings.config.freescout_timeout_seconds,
+        )
         freescout = FreeScoutAPI(client, metrics)
         gate = WriteGate(
             settings.config.github_write_spacing_seconds,
@@ -252,7 +256,9 @@ def create_app(
             settings.config.github_content_per_hour,
         )
         gh = github or GitHubIssues(
-            make_github(settings.github_auth, settings.github_api_url),
+            make_github(
+                settings.github_auth, settings.github_api_url, settings.config.github_timeout_seconds
+            ),
             settings.github_repository,
             gate,
             metrics,

@@ -98,6 +98,8 @@ class BridgeConfig:
     max_body_bytes: int = 1024 * 1024
     body_read_timeout_seconds: float = 10.0
     delivery_deadline_seconds: float = 8.0
+    freescout_timeout_seconds: float = 5.0
+    github_timeout_seconds: int = 5  # PyGithub takes whole seconds only
     answer_within_seconds: float = 9.5
     github_write_spacing_seconds: float = 1.0
     github_content_per_minute: int = 60
@@ -273,6 +275,10 @@ def config_from_mapping(data: Mapping[str, Any], source: str = "config") -> Brid
             delivery_deadline_seconds=float(
                 limits.get("delivery_deadline_seconds", defaults.delivery_deadline_seconds)
             ),
+            freescout_timeout_seconds=float(
+                limits.get("freescout_timeout_seconds", defaults.freescout_timeout_seconds)
+            ),
+            github_timeout_seconds=int(limits.get("github_timeout_seconds", defaults.github_timeout_seconds)),
             answer_within_seconds=float(limits.get("answer_within_seconds", defaults.answer_within_seconds)),
             github_write_spacing_seconds=float(
                 github.get("write_spacing_seconds", defaults.github_write_spacing_seconds)
