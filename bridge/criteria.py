@@ -16,7 +16,7 @@ from enum import StrEnum
 from bridge.model import Conversation
 from bridge.settings import BridgeConfig
 from bridge.text import html_to_text
-from bridge.vocab import TAG_FROM_GITHUB
+from bridge.vocab import TAG_FROM_GITHUB, WEBHOOK_EVENTS
 
 
 class Action(StrEnum):
@@ -35,18 +35,7 @@ class Decision:
 
 
 #: Events whose body is a Conversation and that can change whether it should be linked.
-CONVERSATION_EVENTS = frozenset(
-    {
-        "convo.created",
-        "convo.assigned",
-        "convo.status",
-        "convo.moved",
-        "convo.customer.reply.created",
-        "convo.agent.reply.created",
-        "convo.note.created",
-        "convo.restored",
-    }
-)
+CONVERSATION_EVENTS = frozenset(WEBHOOK_EVENTS)
 
 
 @dataclass(frozen=True)

@@ -22,23 +22,14 @@ from typing import Any
 
 import httpx
 
+from bridge.sandbox.client import REPO, FreeScoutClient, GitHubClient
 from bridge.sandbox.freescout_sim import create_app as freescout_app
 from bridge.sandbox.freescout_state import FreeScoutSimConfig
 from bridge.sandbox.github_sim import GitHubSimConfig
 from bridge.sandbox.github_sim import create_app as github_app
 from bridge.sandbox.serve import ServerThread
+from bridge.vocab import WEBHOOK_EVENTS
 
-REPO = "acme/app"
-EVENTS = [
-    "convo.created",
-    "convo.assigned",
-    "convo.status",
-    "convo.moved",
-    "convo.customer.reply.created",
-    "convo.agent.reply.created",
-    "convo.note.created",
-    "convo.restored",
-]
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -65,39 +56,6 @@ class Story:
         print(f"   {mark} {what}")
         if not ok:
             self.failures.append(what)
-
-
-class Sim:
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.http = httpx.Client(base_url=url, timeout=60)
-
-    def post(self, path: str, body: Any = None) -> Any:
-        response = self.http.post(path, json=body if body is not None else {})
-        response.raise_for_status()
-        return response.json() if response.content else None
-
-    def get(self, path: str) -> Any:
-        response = self.http.get(path)
-        response.raise_for_status()
-        return response.json()
-
-
-def conversation(fs: Sim, cid: int) -> dict[str, Any]:
-    return next(c for c in fs.get("/_sim/state")["conversations"] if c["id"] == cid)
-
-
-def field_value(conv: dict[str, Any]) -> str:
-    return next((f["value"] for f in conv.get("customFields", []) if f["name"] == "github_issue_url"), "")
-
-
-def issues(gh: Sim) -> list[dict[str, Any]]:
-    repo = next(r for r in gh.get("/_sim/state")["repos"] if r["full_name"] == REPO)
-    return list(repo["issues"])
-
-
-def wait_idle(fs: Sim) -> None:
-    fs.http.post("/_sim/wait-idle", json={"timeout": 60}, timeout=70).raise_for_status()
 
 
 @contextmanager
@@ -154,7 +112,9 @@ def free_port(preferred: int) -> int:
     raise RuntimeError("no free port")
 
 
-def run_direction_b(env: dict[str, str], gh: Sim, issue: dict[str, Any], label: str, workdir: Path) -> str:
+def run_direction_b(
+    env: dict[str, str], gh: GitHubClient, issue: dict[str, Any], label: str, workdir: Path
+) -> str:
     """Run the real Actions script on an ``issues: labeled`` event, as the workflow would."""
     event = {
         "action": "labeled",
@@ -188,7 +148,9 @@ def run_direction_b(env: dict[str, str], gh: Sim, issue: dict[str, Any], label: 
     return summary.read_text() if summary.exists() else ""
 
 
-def tell(story: Story, fs: Sim, gh: Sim, bridge: str, env: dict[str, str], workdir: Path) -> None:
+def tell(
+    story: Story, fs: FreeScoutClient, gh: GitHubClient, bridge: str, env: dict[str, str], workdir: Path
+) -> None:
     story.step("A customer writes in, and support tags the ticket `bug`")
     conv = fs.post(
         "/_sim/conversations",
@@ -206,10 +168,10 @@ def tell(story: Story, fs: Sim, gh: Sim, bridge: str, env: dict[str, str], workd
         f"FreeScout conversation #{conv['number']}: {fs.url}/api/conversations/{conv['id']}?embed=threads,tags"
     )
     story.say("FreeScout sends a signed convo.created webhook (no tags in it) to the bridge.")
-    wait_idle(fs)
+    fs.wait_idle()
 
     story.step("The bridge opens a GitHub issue")
-    opened = issues(gh)
+    opened = gh.issues()
     story.check(len(opened) == 1, "exactly one issue was opened")
     issue = opened[0]
     story.say(f"{REPO}#{issue['number']} “{issue['title']}” — {issue['html_url']}")
@@ -221,8 +183,8 @@ def tell(story: Story, fs: Sim, gh: Sim, bridge: str, env: dict[str, str], workd
     story.check("@octocat" not in issue["body"].split("```")[0], "the customer's @mention cannot ping anyone")
 
     story.step("The URL is written back and an internal note is posted")
-    fresh = conversation(fs, conv["id"])
-    story.check(field_value(fresh) == issue["html_url"], f"github_issue_url = {field_value(fresh)}")
+    fresh = fs.conversation(conv["id"])
+    story.check(fs.field(conv["id"]) == issue["html_url"], f"github_issue_url = {fs.field(conv['id'])}")
     notes = [t for t in fresh["_embedded"]["threads"] if t["type"] == "note"]
     story.check(len(notes) == 1, "one internal note by Issue Bot links the issue")
 
@@ -237,8 +199,8 @@ def tell(story: Story, fs: Sim, gh: Sim, bridge: str, env: dict[str, str], workd
         },
     )
     summary = run_direction_b(env, gh, reported, "customer-reported", workdir)
-    wait_idle(fs)
-    tickets = [c for c in fs.get("/_sim/state")["conversations"] if field_value(c) == reported["html_url"]]
+    fs.wait_idle()
+    tickets = [c for c in fs.conversations() if fs.field(c["id"]) == reported["html_url"]]
     story.check(len(tickets) == 1, "one FreeScout ticket was created in the ops mailbox")
     if tickets:
         tags = sorted(t["name"] for t in tickets[0]["_embedded"].get("tags", []))
@@ -248,39 +210,39 @@ def tell(story: Story, fs: Sim, gh: Sim, bridge: str, env: dict[str, str], workd
         )
     sentinel = [
         c
-        for c in next(i for i in issues(gh) if i["number"] == reported["number"])["comment_list"]
+        for c in next(i for i in gh.issues() if i["number"] == reported["number"])["comment_list"]
         if c["body"].startswith("[freescout-autolink]")
     ]
     story.check(len(sentinel) == 1, "the issue got the [freescout-autolink] sentinel comment")
-    story.check(len(issues(gh)) == 2, "no loop: the new ticket's convo.created did not open another issue")
+    story.check(len(gh.issues()) == 2, "no loop: the new ticket's convo.created did not open another issue")
     first_line = next((line for line in summary.splitlines() if line.strip()), "")
     story.say(f"step summary: {first_line.lstrip('# ')}")
 
     story.step("Support closes the first ticket; a resolution comment lands on the issue")
     fs.post(f"/_sim/conversations/{conv['id']}/agent-status", {"status": "closed", "userId": 3})
-    wait_idle(fs)
-    comments = next(i for i in issues(gh) if i["number"] == issue["number"])["comment_list"]
+    fs.wait_idle()
+    comments = next(i for i in gh.issues() if i["number"] == issue["number"])["comment_list"]
     story.check(
         len(comments) == 1 and "resolved" in comments[0]["body"], "one comment: “FreeScout ticket resolved”"
     )
     story.check(
-        next(i for i in issues(gh) if i["number"] == issue["number"])["state"] == "open",
+        next(i for i in gh.issues() if i["number"] == issue["number"])["state"] == "open",
         "the GitHub issue stays open: engineering decides when it is done",
     )
 
     story.step("FreeScout redelivers every webhook again; nothing changes")
     before = (
-        len(issues(gh)),
-        sum(len(i["comment_list"]) for i in issues(gh)),
+        len(gh.issues()),
+        sum(len(i["comment_list"]) for i in gh.issues()),
         sum(len(c["_embedded"]["threads"]) for c in fs.get("/_sim/state")["conversations"]),
     )
     count = len(fs.get("/_sim/deliveries")["deliveries"])
     for index in range(count):
         fs.post("/_sim/redeliver", {"index": index})
-    wait_idle(fs)
+    fs.wait_idle()
     after = (
-        len(issues(gh)),
-        sum(len(i["comment_list"]) for i in issues(gh)),
+        len(gh.issues()),
+        sum(len(i["comment_list"]) for i in gh.issues()),
         sum(len(c["_embedded"]["threads"]) for c in fs.get("/_sim/state")["conversations"]),
     )
     story.check(
@@ -301,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
             ServerThread(freescout_app(FreeScoutSimConfig()), port=free_port(8081))
         )
         gh_server = stack.enter_context(ServerThread(github_app(GitHubSimConfig()), port=free_port(8082)))
-        fs, gh = Sim(fs_server.url), Sim(gh_server.url)
+        fs, gh = FreeScoutClient(fs_server.url), GitHubClient(gh_server.url)
         sim_fs, sim_gh = FreeScoutSimConfig(), GitHubSimConfig()
         env = {
             k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "FREESCOUT_", "FLAG_"))
@@ -320,7 +282,10 @@ def main(argv: list[str] | None = None) -> int:
         }
         log = workdir / "bridge.log"
         bridge = stack.enter_context(bridge_process(env, free_port(8080), log))
-        fs.post("/_sim/webhooks", {"url": f"{bridge}/api/webhooks/freescout/support", "events": EVENTS})
+        fs.post(
+            "/_sim/webhooks",
+            {"url": f"{bridge}/api/webhooks/freescout/support", "events": list(WEBHOOK_EVENTS)},
+        )
         print(f"   FreeScout simulator {fs.url} · GitHub simulator {gh.url} · bridge {bridge} (autolink on)")
         tell(story, fs, gh, bridge, env, workdir)
         lines = [json.loads(x) for x in log.read_text().splitlines() if x.startswith("{")]

@@ -10,7 +10,6 @@ from __future__ import annotations
 from bridge.doctor_facts import (
     FREESCOUT_URL_LIMIT,
     OK,
-    WEBHOOK_EVENTS,
     WEBHOOK_PATH,
     Answer,
     Check,
@@ -24,7 +23,7 @@ from bridge.doctor_facts import (
     webhook_urls,
 )
 from bridge.doctor_github import check_github, check_labels, check_permissions
-from bridge.vocab import FIELD_GITHUB_ISSUE_URL
+from bridge.vocab import FIELD_GITHUB_ISSUE_URL, WEBHOOK_EVENTS
 
 __all__ = [
     "OK",

@@ -11,19 +11,13 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
-from bridge.vocab import LABEL_CUSTOMER_REPORTED, LABEL_LINKED, LABEL_NEEDS_CONFIRM, LABEL_REGRESSION
-
-#: The FreeScout events to tick for every bridge webhook, in FreeScout's own order.
-WEBHOOK_EVENTS: tuple[str, ...] = (
-    "convo.created",
-    "convo.assigned",
-    "convo.status",
-    "convo.moved",
-    "convo.customer.reply.created",
-    "convo.agent.reply.created",
-    "convo.note.created",
-    "convo.restored",
+from bridge.vocab import (
+    LABEL_CUSTOMER_REPORTED,
+    LABEL_LINKED,
+    LABEL_NEEDS_CONFIRM,
+    LABEL_REGRESSION,
 )
+
 WEBHOOK_PATH = "/api/webhooks/freescout/{route}"
 FREESCOUT_URL_LIMIT = 255  # FreeScout stores the webhook URL in a 255-character column
 

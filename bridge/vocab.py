@@ -21,6 +21,19 @@ LABEL_CUSTOMER_REPORTED: Final = "customer-reported"
 LABEL_REGRESSION: Final = "regression"
 LABEL_NEEDS_CONFIRM: Final = "needs-customer-confirm"
 
+#: The FreeScout events a bridge webhook subscribes to, in FreeScout's own order: every event whose body is
+#: a Conversation and that can change whether it should be linked (deleted ones cannot).
+WEBHOOK_EVENTS: Final[tuple[str, ...]] = (
+    "convo.created",
+    "convo.assigned",
+    "convo.status",
+    "convo.moved",
+    "convo.customer.reply.created",
+    "convo.agent.reply.created",
+    "convo.note.created",
+    "convo.restored",
+)
+
 #: Sentinel that starts every comment Direction B posts, and sits in every issue body Direction A writes.
 SENTINEL: Final = "[freescout-autolink]"
 

@@ -18,48 +18,20 @@ from typing import Any
 
 import httpx
 
+from bridge.sandbox.client import FreeScoutClient, GitHubClient
 from bridge.sandbox.freescout_state import FreeScoutSimConfig
 from bridge.sandbox.github_sim import GitHubSimConfig
+from bridge.vocab import WEBHOOK_EVENTS
 
 ROOT = Path(__file__).resolve().parents[2]
 FS_KEY = FreeScoutSimConfig().api_key
 FS_SECRET = FreeScoutSimConfig().webhook_secret
 GH_TOKEN = GitHubSimConfig().token
 REPO = "acme/app"
-EVENTS = [
-    "convo.created",
-    "convo.assigned",
-    "convo.status",
-    "convo.moved",
-    "convo.customer.reply.created",
-    "convo.agent.reply.created",
-    "convo.note.created",
-    "convo.restored",
-]
+EVENTS = list(WEBHOOK_EVENTS)
 
 
-class Sim:
-    """A thin client for one simulator's control plane."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.http = httpx.Client(base_url=url, timeout=30)
-
-    def post(self, path: str, body: Mapping[str, Any] | list[Any] | None = None) -> Any:
-        response = self.http.post(path, json=body if body is not None else {})
-        response.raise_for_status()
-        return response.json() if response.content else None
-
-    def get(self, path: str) -> Any:
-        response = self.http.get(path)
-        response.raise_for_status()
-        return response.json()
-
-    def close(self) -> None:
-        self.http.close()
-
-
-class FreeScout(Sim):
+class FreeScout(FreeScoutClient):
     def email(
         self,
         subject: str = "CSV export fails with error 500",
@@ -81,40 +53,15 @@ class FreeScout(Sim):
         )
         return result
 
-    def conversation(self, conversation_id: int) -> dict[str, Any]:
-        for conv in self.get("/_sim/state")["conversations"]:
-            if conv["id"] == conversation_id:
-                return dict(conv)
-        raise KeyError(conversation_id)
-
-    def field(self, conversation_id: int) -> str:
-        conv = self.conversation(conversation_id)
-        return next((f["value"] for f in conv.get("customFields", []) if f["name"] == "github_issue_url"), "")
-
     def bot_notes(self, conversation_id: int, bot: int = 9) -> list[dict[str, Any]]:
         threads = self.conversation(conversation_id)["_embedded"]["threads"]
         return [t for t in threads if t["type"] == "note" and (t.get("createdBy") or {}).get("id") == bot]
-
-    def wait_idle(self, timeout: float = 60) -> None:
-        response = self.http.post("/_sim/wait-idle", json={"timeout": timeout}, timeout=timeout + 5)
-        assert response.status_code == 200, response.text
-
-    def deliveries(self) -> list[dict[str, Any]]:
-        return list(self.get("/_sim/deliveries")["deliveries"])
 
     def api_requests(self) -> list[dict[str, Any]]:
         return list(self.get("/_sim/requests")["requests"])
 
 
-class GitHub(Sim):
-    def issues(self) -> list[dict[str, Any]]:
-        repo = next(r for r in self.get("/_sim/state")["repos"] if r["full_name"] == REPO)
-        return [i for i in repo["issues"] if not i.get("pull_request")]
-
-    def comments(self, number: int) -> list[str]:
-        issue = next(i for i in self.issues() if i["number"] == number)
-        return [str(c.get("body") or "") for c in issue.get("comment_list", [])]
-
+class GitHub(GitHubClient):
     def requests(self) -> list[dict[str, Any]]:
         return list(self.get("/_sim/requests")["requests"])
 
