@@ -92,8 +92,12 @@ async def lifespan_started(app: Any) -> Any:
     return ctx
 
 
-async def measure(n: int, profile: bool) -> None:
+async def measure(n: int, profile: bool, fast_redactor: bool) -> None:
     s = settings()
+    if fast_redactor:
+        from bench.variants import FastRedactor
+
+        logs.REDACTOR = FastRedactor()
     devnull = open(os.devnull, "w")
     logs.configure(s.secrets(), "INFO", stream=devnull)
     bridge = create_app(s)
@@ -127,8 +131,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("-n", type=int, default=5000)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--fast-redactor", action="store_true", help="measure bench.variants.FastRedactor")
     args = parser.parse_args()
-    asyncio.run(measure(args.n, args.profile))
+    asyncio.run(measure(args.n, args.profile, args.fast_redactor))
 
 
 if __name__ == "__main__":

@@ -25,15 +25,18 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         f"Procfile: `{report['procfile_web']}`",
         "",
-        "| stack | baseline req/s | bridge req/s | ratio (bar ≥ 0.45) | bridge p50 / p99 at "
+        "| stack | baseline req/s | bridge req/s | ratio (bar ≥ 0.45) | server CPU per request, baseline / bridge "
+        "(ratio) | bridge p50 / p99 at "
         f"{report['args']['rate']:g}/s (bars 1.5 / 5 ms) | baseline p50 / p99 | bridge VmHWM |",
-        "|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for stack, s in report["stacks"].items():
         lat = s["latency"]
         lines.append(
             f"| {stack} | {s['baseline_rps_median']:,.0f} | {s['bridge_rps_median']:,.0f} | "
             f"{s['ratio_median']:.2f} ({_ok(s['ratio_median'] >= BARS['ratio'])}) | "
+            f"{s.get('baseline_cpu_us_median', 0):.0f} / {s.get('bridge_cpu_us_median', 0):.0f} µs "
+            f"({s.get('cpu_ratio_median', 0):.2f}) | "
             f"{lat['bridge']['p50_ms']:.2f} / {lat['bridge']['p99_ms']:.2f} ms "
             f"({_ok(lat['bridge']['p50_ms'] <= BARS['p50_ms'] and lat['bridge']['p99_ms'] <= BARS['p99_ms'])}) | "
             f"{lat['baseline']['p50_ms']:.2f} / {lat['baseline']['p99_ms']:.2f} ms | "
