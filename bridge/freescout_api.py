@@ -116,7 +116,15 @@ class FreeScoutAPI:
             _raise_for(operation, response)
             return response
 
-        return await (retry.call(attempt) if idempotent else attempt())
+        if idempotent:
+            return await retry.call(attempt)
+        try:
+            return await attempt()
+        except TransientUpstreamError as exc:
+            # A timeout, dropped connection or 5xx does not tell whether the write happened: it may
+            # still land (PHP goes on after the client gave up). Callers must not repeat it blindly.
+            exc.ambiguous = exc.reason in ("timeout", "connection_error") or (exc.status or 0) >= 500
+            raise
 
     async def get_conversation(self, conversation_id: int) -> Conversation:
         """Fresh state with threads and tags: the only source the link decision trusts."""

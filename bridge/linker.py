@@ -178,19 +178,32 @@ class Linker:
         return outcome
 
     async def _post_note_once(self, conversation_id: int, issue_url: str, outcome: Outcome) -> None:
-        """Post the note; after a failed attempt, re-read the threads before trying again."""
+        """Post the note; after a failed attempt, re-read the threads before trying again.
+
+        A post that failed ambiguously (timeout, dropped connection, 5xx) may still land, so for a while
+        the note is only looked for, like a GitHub create whose outcome is unknown.
+        """
         number = issue_number_from_url(issue_url, self._settings.github_repository)
         note = render.link_note(issue_url, f"{self._settings.github_repository}#{number}")
+        key = ("note", conversation_id)
         tried = False
 
         async def attempt() -> None:
             nonlocal tried
-            if tried:
+            if tried or self._unsure.remaining(key) > 0:
                 again = await self._fs.get_conversation(conversation_id)
                 if our_note_exists(again, issue_url, self._settings.bot_user_id):
+                    self._unsure.release(key)
                     return
+                if self._unsure.remaining(key) > 0:
+                    raise _unsure_error("add_thread", self._unsure.remaining(key), api="freescout")
             tried = True
-            await self._fs.add_thread(conversation_id, ThreadType.NOTE, note, self._settings.bot_user_id)
+            try:
+                await self._fs.add_thread(conversation_id, ThreadType.NOTE, note, self._settings.bot_user_id)
+            except UpstreamError as exc:
+                if exc.ambiguous:
+                    self._unsure.hold(key)
+                raise
             outcome.writes.append("add_note")
 
         await retry.call(attempt)
@@ -230,9 +243,9 @@ class Linker:
         return outcome
 
 
-def _unsure_error(operation: str, wait: float) -> TransientUpstreamError:
+def _unsure_error(operation: str, wait: float, api: str = "github") -> TransientUpstreamError:
     return TransientUpstreamError(
-        "github", operation, "earlier_write_outcome_unknown", retry_after=max(1.0, round(wait))
+        api, operation, "earlier_write_outcome_unknown", retry_after=max(1.0, round(wait))
     )
 
 
