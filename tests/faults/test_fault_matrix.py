@@ -27,8 +27,8 @@ pytestmark = pytest.mark.e2e
 FS_TIMEOUT = 0.5
 GH_TIMEOUT = 1
 SLOW = 2.0
-#: A GitHub create or comment that failed ambiguously is only looked for during this window; it must
-#: outlast ``SLOW - GH_TIMEOUT`` so that a slow write lands before the bridge may write again.
+#: A create, comment or note that failed ambiguously is only looked for during this window; it must
+#: outlast ``SLOW - FS_TIMEOUT`` so that a slow write lands before the bridge may write again.
 UNSURE = 2.5
 
 
@@ -66,12 +66,13 @@ def times(step: Step, fault: str) -> int:
     """How many requests the fault hits before it clears by itself.
 
     Five outlast the four tries of one delivery, so the bridge answers 503 and FreeScout's redelivery
-    finishes the link. Where each hit costs a client timeout or a retry-after, two. A GitHub write that
-    fails ambiguously is only looked for during ``UNSURE`` afterwards, so two hits already span deliveries.
+    finishes the link. Where each hit costs a client timeout or a retry-after, two. A create, comment or
+    note that fails ambiguously is only looked for during ``UNSURE`` afterwards, so two hits on a POST
+    already span deliveries.
     """
     if fault in ("timeout", "429", "secondary-403"):
         return 2
-    return 2 if step.api == "github" and step.method == "POST" else 5
+    return 2 if step.method == "POST" else 5
 
 
 CASES = [
