@@ -67,12 +67,12 @@ def times(step: Step, fault: str) -> int:
 
     Five outlast the four tries of one delivery, so the bridge answers 503 and FreeScout's redelivery
     finishes the link. Where each hit costs a client timeout or a retry-after, two. A create, comment or
-    note that fails ambiguously is only looked for during ``UNSURE`` afterwards, so two hits on a POST
-    already span deliveries.
+    note that fails ambiguously is only looked for during ``UNSURE`` afterwards (503 meanwhile), so one hit
+    on a POST already spans deliveries.
     """
     if fault in ("timeout", "429", "secondary-403"):
         return 2
-    return 2 if step.method == "POST" else 5
+    return 1 if step.method == "POST" else 5
 
 
 CASES = [
