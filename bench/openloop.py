@@ -96,6 +96,8 @@ def summarise(samples: list[Sample], rate: float, warmup: float = 1.0) -> dict[s
         "achieved_rate": round(len(kept) / span, 1),
         "requests": len(kept),
         "non_2xx": sum(1 for s in kept if not 200 <= s.status < 300),
+        # requests the generator itself sent > 1 ms late: the client was frozen too (machine-level stall)
+        "sent_late_over_1ms": sum(1 for s in kept if s.sent - s.due > 0.001),
     }
     for p in (50, 90, 99, 99.9):
         out[f"p{p:g}_ms"] = round(percentile(response, p), 3)

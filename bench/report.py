@@ -42,6 +42,20 @@ def markdown(report: dict[str, Any]) -> str:
             f"{lat['baseline']['p50_ms']:.2f} / {lat['baseline']['p99_ms']:.2f} ms | "
             f"{s['bridge_memory_kb']['VmHWM'] / 1024:.1f} MB |"
         )
+    lines += [
+        "",
+        "Latency runs (p50 / p99 ms, each run 1 s warm-up dropped; 'late' = requests the generator itself"
+        " sent > 1 ms late, i.e. the whole machine stalled):",
+        "",
+    ]
+    for stack, s in report["stacks"].items():
+        for name in ("baseline", "bridge"):
+            runs = s["latency"][name].get("runs", [s["latency"][name]])
+            cells = ", ".join(
+                f"{r['p50_ms']:.2f} / {r['p99_ms']:.2f} (late {r.get('sent_late_over_1ms', '?')})"
+                for r in runs
+            )
+            lines.append(f"- {stack} {name}: {cells}")
     mem = report["memory"]
     hwm = mem["end_kb"]["VmHWM"] / 1024
     o = report["oversize"]

@@ -229,7 +229,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved baseline/bridge rounds per stack")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--rate", type=float, default=500)
-    parser.add_argument("--latency-seconds", type=float, default=20)
+    parser.add_argument("--latency-seconds", type=float, default=10)
+    parser.add_argument("--latency-repeats", type=int, default=3, help="alternating baseline/bridge runs")
     parser.add_argument("--memory-requests", type=int, default=100_000)
     parser.add_argument("--stacks", default=",".join(STACKS))
     parser.add_argument("--quick", action="store_true", help="smoke run: 2 s phases, 1 round, 10k requests")
@@ -245,6 +246,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.seconds, args.rounds, args.latency_seconds, args.memory_requests = 2, 1, 3, 10_000
+        args.latency_repeats = 1
     ensure_wrk()
     os.sched_setaffinity(0, {int(CLIENT_CPU)})
     if PRIORITY:
@@ -316,14 +318,33 @@ def main() -> None:
                         f"ratio {rounds[-1]['ratio']} (CPU {rounds[-1]['cpu_ratio']})",
                         flush=True,
                     )
+                runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "bridge": []}
+                for _ in range(args.latency_repeats):
+                    runs["baseline"].append(fixed_rate(base, args.rate, args.latency_seconds))
+                    runs["bridge"].append(fixed_rate(bridge, args.rate, args.latency_seconds))
                 latency = {
-                    "baseline": fixed_rate(base, args.rate, args.latency_seconds),
-                    "bridge": fixed_rate(bridge, args.rate, args.latency_seconds),
+                    name: {
+                        "runs": got,
+                        "requests": sum(x["requests"] for x in got),
+                        **{
+                            key: statistics.median(x[key] for x in got)
+                            for key in (
+                                "p50_ms",
+                                "p90_ms",
+                                "p99_ms",
+                                "p99.9_ms",
+                                "service_p50_ms",
+                                "service_p99_ms",
+                            )
+                        },
+                    }
+                    for name, got in runs.items()
                 }
                 lb, lr = latency["baseline"], latency["bridge"]
                 print(
-                    f"   at {args.rate:g}/s  baseline p50 {lb['p50_ms']} p99 {lb['p99_ms']}   "
-                    f"bridge p50 {lr['p50_ms']} p99 {lr['p99_ms']} ms",
+                    f"   at {args.rate:g}/s (median of {args.latency_repeats})  baseline p50 {lb['p50_ms']} "
+                    f"p99 {lb['p99_ms']}   bridge p50 {lr['p50_ms']} p99 {lr['p99_ms']} ms; bridge p99 per run "
+                    f"{[x['p99_ms'] for x in runs['bridge']]}, baseline {[x['p99_ms'] for x in runs['baseline']]}",
                     flush=True,
                 )
                 served = sum(x["bridge"]["requests"] for x in rounds) + latency["bridge"]["requests"]
