@@ -2,7 +2,7 @@
 
 The web process's per-conversation lock cannot reach into a ``freescout-bridge sweep`` process, and the
 marker look-up only finds issues that already exist. If the webhook's create is still in flight (here a
-GitHub create that takes 8 s) when the sweep looks, both create. runbooks/deploy.md section 4 documents
+GitHub create that takes 12 s) when the sweep looks, both create. runbooks/deploy.md section 4 documents
 the limitation ("a sweep in a different process or host ... two issues can be opened"); this test pins
 it down deterministically and will start passing (strict xfail) once cross-process safety lands.
 """
@@ -14,17 +14,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.conftest import Rig, open_rig, wait_for
+from tests.faults.rig import Rig, bridge_config, open_rig, wait_for
 
 pytestmark = pytest.mark.e2e
 
-CREATE_TAKES = 8.0  # seconds the webhook's POST /issues spends at GitHub
+CREATE_TAKES = 12.0  # seconds the webhook's POST /issues spends at GitHub (the sweep CLI needs 1-3 s)
 
 
 @pytest.fixture
 def patient_rig(tmp_path: Path) -> Iterator[Rig]:
-    """The web process waits out the slow create instead of timing out (GitHub client timeout 15 s)."""
-    with open_rig(tmp_path, gh_timeout=15) as rig:
+    """The web process waits out the slow create instead of timing out (GitHub client timeout 30 s)."""
+    with open_rig(tmp_path, config=bridge_config(gh_timeout=30)) as rig:
         yield rig
 
 

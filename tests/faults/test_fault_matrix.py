@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from bridge.sandbox.freescout_state import DEFAULT_RETRY_DELAYS
-from tests.faults.conftest import Rig, open_rig
+from tests.faults.rig import Rig, bridge_config, open_rig
 
 pytestmark = pytest.mark.e2e
 
@@ -29,7 +29,7 @@ GH_TIMEOUT = 1
 SLOW = 2.0
 #: A create, comment or note that failed ambiguously is only looked for during this window; it must
 #: outlast ``SLOW - FS_TIMEOUT`` so that a slow write lands before the bridge may write again.
-UNSURE = 2.5
+UNSURE = 3.0
 
 
 @dataclass(frozen=True)
@@ -86,9 +86,8 @@ CASES = [
 @pytest.fixture(scope="module")
 def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
     tmp: Path = tmp_path_factory.mktemp("fault-matrix")
-    with open_rig(
-        tmp, retry_delays=DEFAULT_RETRY_DELAYS, fs_timeout=FS_TIMEOUT, gh_timeout=GH_TIMEOUT, unsure=UNSURE
-    ) as rig:
+    config = bridge_config(unsure=UNSURE, fs_timeout=FS_TIMEOUT, gh_timeout=GH_TIMEOUT)
+    with open_rig(tmp, retry_delays=DEFAULT_RETRY_DELAYS, config=config) as rig:
         rig.start_bridge()
         yield rig
 

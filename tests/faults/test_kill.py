@@ -16,12 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.e2e.harness import FS_SECRET
-from tests.faults.conftest import Rig, open_rig, wait_for
-from tests.helpers import signed
+from tests.faults.rig import Rig, open_rig, send_copies, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -133,29 +130,13 @@ COPIES = 50
 TRIALS = 20
 
 
-async def _storm(url: str, raw: bytes, headers: dict[str, str]) -> list[int]:
-    """``COPIES`` posts of the same signed bytes, all in flight together, each on a new connection.
-
-    (A fresh client per storm: reusing idle keep-alive connections across storms races uvicorn closing
-    them, which is a client artefact, not the bridge's answer.)
-    """
-    limits = httpx.Limits(max_connections=COPIES, max_keepalive_connections=0)
-    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
-        answers = await asyncio.gather(
-            *(client.post(url, content=raw, headers=headers) for _ in range(COPIES))
-        )
-    return [a.status_code for a in answers]
-
-
 async def _storms(rig: Rig, url: str) -> list[int]:
     """One storm per trial, on a fresh conversation; returns the conversation ids."""
     conversations = []
     for trial in range(TRIALS):
         conversation_id = int(rig.fs.email(subject=f"storm {trial}", tags=["bug"])["id"])
-        body = rig.fs.conversation(conversation_id)
-        body["_embedded"].pop("tags", None)  # FreeScout's webhook carries no tags
-        raw, headers = signed(body, "convo.created", FS_SECRET)
-        assert await _storm(url, raw, headers) == [200] * COPIES
+        raw, headers = rig.signed_webhook(conversation_id)
+        assert await send_copies(url, raw, headers, COPIES) == [200] * COPIES
         conversations.append(conversation_id)
     return conversations
 
