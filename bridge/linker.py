@@ -4,12 +4,12 @@ The order of writes is chosen so that a crash between any two of them is finishe
 redelivery or sweep, and never duplicated:
 
 1. look for an issue carrying this conversation's marker; create one only if none exists;
-2. write its URL into ``github_issue_url`` (idempotent PUT);
-3. post the internal note, unless fresh state shows it is already there.
+2. post the internal note, unless fresh state shows it is already there;
+3. write the issue URL into ``github_issue_url`` (idempotent PUT), last.
 
-A failure after (1) leaves an issue the next attempt finds by its marker; after (2) a linked conversation
-whose missing note the next attempt posts. The same holds for the closing comment, keyed by a marker per
-closure.
+A failure after (1) leaves an issue the next attempt finds by its marker; after (2) a note the next
+attempt sees in fresh state. Until (3) the field is empty, so the sweep, which lists unlinked
+conversations, finishes any of them. The closing comment is keyed by a marker per closure.
 """
 
 from __future__ import annotations
@@ -171,10 +171,12 @@ class Linker:
         assert field_def is not None  # decide_link returned MISCONFIGURED otherwise
         issue, created = await self._find_or_create(fresh)
         outcome = Outcome("linked", decision.reason, issue.html_url, ["create_issue"] if created else [])
-        await self._fs.set_custom_field(fresh.id, field_def.id, issue.html_url)
-        outcome.writes.append("set_custom_field")
         if not our_note_exists(fresh, issue.html_url, self._settings.bot_user_id):
             await self._post_note_once(fresh.id, issue.html_url, outcome)
+        # The field goes last: until it is set, the sweep lists the conversation, so a crash at any
+        # point before here is finished by a redelivery or by the sweep alike.
+        await self._fs.set_custom_field(fresh.id, field_def.id, issue.html_url)
+        outcome.writes.append("set_custom_field")
         return outcome
 
     async def _post_note_once(self, conversation_id: int, issue_url: str, outcome: Outcome) -> None:

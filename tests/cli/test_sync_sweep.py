@@ -44,8 +44,8 @@ def test_sync_links_a_tagged_ticket_once(deployment: Deployment) -> None:
     url = field_value(deployment, cid)
     assert url.startswith("https://github.com/acme/app/issues/")
     assert first.stdout == (
-        f"#{cid} linked: tag:bug — it carries the tag bug; created the GitHub issue, wrote github_issue_url, "
-        f"posted the internal note → {url}\n"
+        f"#{cid} linked: tag:bug — it carries the tag bug; created the GitHub issue, posted the internal note, "
+        f"wrote github_issue_url → {url}\n"
     )
     again = deployment.run("sync", str(cid), **LIVE)
     assert (

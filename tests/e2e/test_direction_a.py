@@ -295,8 +295,8 @@ def test_a_linked_ticket_costs_five_upstream_calls(
     gh_calls = [(r["method"], r["path"]) for r in gh.requests()]
     assert fs_calls == [
         ("GET", f"/api/conversations/{conv['id']}"),
-        ("PUT", f"/api/conversations/{conv['id']}/custom_fields"),
         ("POST", f"/api/conversations/{conv['id']}/threads"),
+        ("PUT", f"/api/conversations/{conv['id']}/custom_fields"),
     ]
     assert gh_calls == [("GET", "/repos/acme/app/issues"), ("POST", "/repos/acme/app/issues")]
     marker_lookup = gh.requests()[0]["query"]
