@@ -27,12 +27,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bridge import logs, retry
+from bridge import logs, retry, wiring
 from bridge.criteria import CONVERSATION_EVENTS
 from bridge.errors import BudgetExhausted, DeadlineExceeded, PermanentUpstreamError, TransientUpstreamError
-from bridge.freescout_api import FreeScoutAPI, make_client
-from bridge.github_api import GitHubIssues, make_github
-from bridge.github_gate import WriteGate
+from bridge.freescout_api import FreeScoutAPI
+from bridge.github_api import GitHubIssues
 from bridge.linker import Linker, Outcome
 from bridge.locks import KeyedLocks
 from bridge.mailboxes import MailboxDirectory
@@ -244,24 +243,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        client = freescout_client or make_client(
-            settings.freescout_url,
-            settings.freescout_api_key.reveal(),
-            settings.config.freescout_timeout_seconds,
-        )
+        client = freescout_client or wiring.freescout_client(settings)
         freescout = FreeScoutAPI(client, metrics)
-        gate = WriteGate(
-            settings.config.github_write_spacing_seconds,
-            settings.config.github_content_per_minute,
-            settings.config.github_content_per_hour,
-        )
         gh = github or GitHubIssues(
-            make_github(
-                settings.github_auth, settings.github_api_url, settings.config.github_timeout_seconds
-            ),
-            settings.github_repository,
-            gate,
-            metrics,
+            wiring.github_client(settings), settings.github_repository, wiring.write_gate(settings), metrics
         )
         mailboxes = MailboxDirectory(freescout, settings.config.mailboxes)
         linker = Linker(settings, freescout, gh, mailboxes, KeyedLocks())

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import httpx
 from github import Github
 
-from bridge.freescout_api import FreeScoutAPI, make_client
-from bridge.github_api import GitHubIssues, make_github
-from bridge.github_gate import WriteGate
+from bridge import wiring
+from bridge.freescout_api import FreeScoutAPI
+from bridge.github_api import GitHubIssues
 from bridge.linker import Linker
 from bridge.locks import KeyedLocks
 from bridge.mailboxes import MailboxDirectory
@@ -48,17 +48,12 @@ class CliServices:
 @asynccontextmanager
 async def services(settings: Settings) -> AsyncIterator[CliServices]:
     """Clients for one command; both HTTP clients are closed however the command ends."""
-    client = make_client(settings.freescout_url, settings.freescout_api_key.reveal())
+    client = wiring.freescout_client(settings)
     gh: Github | None = None
     try:
         freescout = RecordingFreeScoutAPI(client)
-        gate = WriteGate(
-            settings.config.github_write_spacing_seconds,
-            settings.config.github_content_per_minute,
-            settings.config.github_content_per_hour,
-        )
-        gh = make_github(settings.github_auth, settings.github_api_url)
-        github = GitHubIssues(gh, settings.github_repository, gate)
+        gh = wiring.github_client(settings)
+        github = GitHubIssues(gh, settings.github_repository, wiring.write_gate(settings))
         mailboxes = MailboxDirectory(freescout, settings.config.mailboxes)
         linker = Linker(settings, freescout, github, mailboxes, KeyedLocks())
         yield CliServices(settings, freescout, github, mailboxes, linker)
