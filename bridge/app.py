@@ -28,7 +28,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bridge import logs, retry, wiring
-from bridge.criteria import CONVERSATION_EVENTS
+from bridge.criteria import CONVERSATION_EVENTS, Action
 from bridge.errors import BudgetExhausted, DeadlineExceeded, PermanentUpstreamError, TransientUpstreamError
 from bridge.freescout_api import FreeScoutAPI
 from bridge.github_api import GitHubIssues
@@ -126,6 +126,15 @@ def _error_response(exc: Exception) -> tuple[Response, str, str]:
     raise exc
 
 
+async def _settle(services: Services, event: str, conv: Conversation) -> Outcome:
+    """Answer from the payload when it settles the delivery (the hot path: no timers, no I/O)."""
+    if services.mailboxes.loaded or not services.mailboxes.needs_lookup():
+        first = await services.linker.decide_from_payload(event, conv)
+        if first.action is Action.IGNORE:
+            return Outcome.of(first)
+    return await _within_deadline(services, event, conv)
+
+
 async def _within_deadline(services: Services, event: str, conv: Conversation) -> Outcome:
     """Retries stop at the soft deadline; the hard one guarantees an answer inside FreeScout's patience.
 
@@ -136,7 +145,10 @@ async def _within_deadline(services: Services, event: str, conv: Conversation) -
     try:
         async with asyncio.timeout(limits.answer_within_seconds):
             with retry.deadline_in(limits.delivery_deadline_seconds):
-                return await services.linker.handle(event, conv)
+                first = await services.linker.decide_from_payload(event, conv)
+                if first.action is Action.IGNORE:
+                    return Outcome.of(first)
+                return await services.linker.reconcile(conv.id, closing=event == "convo.status")
     except TimeoutError as exc:
         raise DeadlineExceeded("bridge", "deliver", "deadline_exceeded", retry_after=30) from exc
 
@@ -161,9 +173,9 @@ async def handle_delivery(services: Services, route: str, request: Request) -> R
         if event not in CONVERSATION_EVENTS:
             outcome = Outcome("ignore", "unsupported_event")
         else:
-            conv = parse_conversation(data)
+            conv = parse_conversation(data, newest_thread_only=True)
             structlog.contextvars.bind_contextvars(conversation_id=conv.id)
-            outcome = await _within_deadline(services, event, conv)
+            outcome = await _settle(services, event, conv)
         response: Response = JSONResponse(
             {"outcome": outcome.decision, "reason": outcome.reason, "issue_url": outcome.issue_url}
         )

@@ -82,9 +82,13 @@ class Linker:
     def _ours(self, url: str) -> bool:
         return issue_number_from_url(url, self._settings.github_repository) is not None
 
+    async def decide_from_payload(self, event: str, snapshot: Conversation) -> Decision:
+        """What the webhook body alone settles (no upstream call once the mailbox list is cached)."""
+        return decide_from_payload(event, snapshot, await self.rules())
+
     async def handle(self, event: str, snapshot: Conversation) -> Outcome:
         """A webhook delivery: settle it from the payload if possible, else on fresh state."""
-        first = decide_from_payload(event, snapshot, await self.rules())
+        first = await self.decide_from_payload(event, snapshot)
         if first.action is Action.IGNORE:
             return Outcome.of(first)
         return await self.reconcile(snapshot.id, closing=event == "convo.status")

@@ -18,7 +18,7 @@ import structlog
 _SENSITIVE_KEYS = re.compile(
     r"(secret|token|api_?key|authorization|password|private_key|signature|raw|body)", re.I
 )
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+_EMAIL = re.compile(r"[\w.+-]{1,64}@[\w-]+(\.[\w-]+)+")  # bounded: no quadratic scan on long words
 REDACTED = "[redacted]"
 
 
@@ -27,21 +27,29 @@ class Redactor:
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._secrets: set[str] = set()
+        self._sensitive: dict[str, bool] = {}  # key -> is it sensitive; keys are few and fixed
         self.add_secrets(secrets)
 
     def add_secrets(self, secrets: Iterable[str]) -> None:
         self._secrets |= {s for s in secrets if s and len(s) >= 4}
+
+    def _is_sensitive(self, key: object) -> bool:
+        name = str(key)
+        hit = self._sensitive.get(name)
+        if hit is None:
+            hit = bool(_SENSITIVE_KEYS.search(name))
+            if len(self._sensitive) < 1024:
+                self._sensitive[name] = hit
+        return hit
 
     def _scrub(self, value: Any) -> Any:
         if isinstance(value, str):
             for secret in self._secrets:
                 if secret in value:
                     value = value.replace(secret, REDACTED)
-            return _EMAIL.sub("[email]", value)
+            return _EMAIL.sub("[email]", value) if "@" in value else value
         if isinstance(value, dict):
-            return {
-                k: REDACTED if _SENSITIVE_KEYS.search(str(k)) else self._scrub(v) for k, v in value.items()
-            }
+            return {k: REDACTED if self._is_sensitive(k) else self._scrub(v) for k, v in value.items()}
         if isinstance(value, list | tuple):
             return [self._scrub(v) for v in value]
         return value
@@ -49,11 +57,11 @@ class Redactor:
     def __call__(
         self, _logger: Any, _name: str, event_dict: MutableMapping[str, Any]
     ) -> MutableMapping[str, Any]:
-        for key in list(event_dict):
-            if _SENSITIVE_KEYS.search(key):
+        for key, value in event_dict.items():
+            if self._is_sensitive(key):
                 event_dict[key] = REDACTED
-            else:
-                event_dict[key] = self._scrub(event_dict[key])
+            elif not isinstance(value, int | float | bool | None):
+                event_dict[key] = self._scrub(value)
         return event_dict
 
 

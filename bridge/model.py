@@ -158,12 +158,17 @@ def _tags(embedded: Mapping[str, Any]) -> tuple[str, ...] | None:
     return tuple(names)
 
 
-def parse_conversation(data: Any) -> Conversation:
-    """Build a ``Conversation`` from a decoded webhook body or API response."""
+def parse_conversation(data: Any, *, newest_thread_only: bool = False) -> Conversation:
+    """Build a ``Conversation`` from a decoded webhook body or API response.
+
+    ``newest_thread_only`` is for webhook snapshots: the payload decision needs only the newest thread,
+    and a long conversation carries every thread's HTML.
+    """
     if not isinstance(data, Mapping):
         raise PayloadError("invalid_payload", "the body must be a JSON object (a FreeScout conversation)")
     embedded = _obj(data, "_embedded")
-    threads = tuple(t for t in map(_thread, _list(embedded, "threads")) if t is not None)
+    raw_threads = _list(embedded, "threads")
+    threads = tuple(t for t in map(_thread, raw_threads[:1] if newest_thread_only else raw_threads) if t)
     fields = tuple(f for f in map(_custom_field, _list(data, "customFields")) if f is not None)
     customer = _obj(data, "customer")
     return Conversation(
