@@ -34,10 +34,17 @@ UVICORN_APP = "bridge.app:app_from_env"
 UVICORN_FLAGS = (
     "--workers",
     "1",
+    "--loop",
+    "uvloop",
+    "--http",
+    "h11",
+    "--h11-max-incomplete-event-size",
+    "16384",
     "--limit-concurrency",
-    "200",
+    "64",
     "--timeout-keep-alive",
     "5",
+    "--no-access-log",
     "--no-server-header",
 )
 
