@@ -92,12 +92,8 @@ async def lifespan_started(app: Any) -> Any:
     return ctx
 
 
-async def measure(n: int, profile: bool, fast_redactor: bool) -> None:
+async def measure(n: int, profile: bool) -> None:
     s = settings()
-    if fast_redactor:
-        from bench.variants import FastRedactor
-
-        logs.REDACTOR = FastRedactor()
     devnull = open(os.devnull, "w")
     logs.configure(s.secrets(), "INFO", stream=devnull)
     bridge = create_app(s)
@@ -131,9 +127,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("-n", type=int, default=5000)
     parser.add_argument("--profile", action="store_true")
-    parser.add_argument("--fast-redactor", action="store_true", help="measure bench.variants.FastRedactor")
     args = parser.parse_args()
-    asyncio.run(measure(args.n, args.profile, args.fast_redactor))
+    asyncio.run(measure(args.n, args.profile))
 
 
 if __name__ == "__main__":

@@ -235,7 +235,9 @@ def main() -> None:
     parser.add_argument("--stacks", default=",".join(STACKS))
     parser.add_argument("--quick", action="store_true", help="smoke run: 2 s phases, 1 round, 10k requests")
     parser.add_argument(
-        "--bridge-target", default="bridge.app:app_from_env", help="e.g. bench.variants:fast_redactor_app"
+        "--bridge-target",
+        default="bridge.app:app_from_env",
+        help="a uvicorn factory to measure instead, e.g. an experiment module under bench/",
     )
     parser.add_argument(
         "--extra", default="", help="uvicorn flags appended for every server, e.g. --no-access-log"
