@@ -252,6 +252,7 @@ def create_app(
     """Build the app. Tests pass their own GitHub wrapper or FreeScout client; production passes neither."""
     metrics = Metrics()
     holder: dict[str, Services] = {}
+    logs.REDACTOR.add_secrets(settings.secrets())  # also when built directly, not via app_from_env
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

@@ -20,6 +20,8 @@ _SENSITIVE_KEYS = re.compile(
 )
 _EMAIL = re.compile(r"[\w.+-]{1,64}@[\w-]+(\.[\w-]+)+")  # bounded: no quadratic scan on long words
 REDACTED = "[redacted]"
+#: Fields whose values the bridge makes itself from fixed vocabularies (never request or upstream text).
+_OWN_FIELDS = frozenset({"msg", "level", "timestamp", "outcome", "reason", "route", "request_id", "status"})
 
 
 class Redactor:
@@ -58,9 +60,11 @@ class Redactor:
         self, _logger: Any, _name: str, event_dict: MutableMapping[str, Any]
     ) -> MutableMapping[str, Any]:
         for key, value in event_dict.items():
+            if key in _OWN_FIELDS or isinstance(value, int | float | bool | None):
+                continue
             if self._is_sensitive(key):
                 event_dict[key] = REDACTED
-            elif not isinstance(value, int | float | bool | None):
+            else:
                 event_dict[key] = self._scrub(value)
         return event_dict
 
