@@ -126,13 +126,14 @@ def _error_response(exc: Exception) -> tuple[Response, str, str]:
     raise exc
 
 
-async def _settle(services: Services, event: str, conv: Conversation) -> Outcome:
+async def _settle(services: Services, event: str, conv: Conversation, context: dict[str, Any]) -> Outcome:
     """Answer from the payload when it settles the delivery (the hot path: no timers, no I/O)."""
     if services.mailboxes.loaded or not services.mailboxes.needs_lookup():
         first = await services.linker.decide_from_payload(event, conv)
         if first.action is Action.IGNORE:
             return Outcome.of(first)
-    return await _within_deadline(services, event, conv)
+    with structlog.contextvars.bound_contextvars(**context):
+        return await _within_deadline(services, event, conv)
 
 
 async def _within_deadline(services: Services, event: str, conv: Conversation) -> Outcome:
@@ -158,7 +159,9 @@ async def handle_delivery(services: Services, route: str, request: Request) -> R
     started = time.perf_counter()
     settings = services.settings
     event = request.headers.get("x-freescout-event", "").strip()[:100]
-    structlog.contextvars.bind_contextvars(request_id=os.urandom(6).hex(), route=route, _event=event)
+    # The delivery's context goes into its summary line directly; it is bound for deeper log lines only
+    # when the delivery leaves the payload-only hot path (``_within_deadline``).
+    context: dict[str, Any] = {"request_id": os.urandom(6).hex(), "route": route, "_event": event}
     fields: dict[str, Any] = {}
     try:
         raw = await read_body(
@@ -174,8 +177,8 @@ async def handle_delivery(services: Services, route: str, request: Request) -> R
             outcome = Outcome("ignore", "unsupported_event")
         else:
             conv = parse_conversation(data, newest_thread_only=True)
-            structlog.contextvars.bind_contextvars(conversation_id=conv.id)
-            outcome = await _settle(services, event, conv)
+            context["conversation_id"] = conv.id
+            outcome = await _settle(services, event, conv, context)
         response: Response = JSONResponse(
             {"outcome": outcome.decision, "reason": outcome.reason, "issue_url": outcome.issue_url}
         )
@@ -197,10 +200,10 @@ async def handle_delivery(services: Services, route: str, request: Request) -> R
         reason=reason,
         status=response.status_code,
         duration_ms=duration_ms,
+        **context,
         **fields,
     )
-    services.metrics.deliveries.labels(bounded_event(event), route, result, reason).inc()
-    structlog.contextvars.clear_contextvars()
+    services.metrics.delivered(bounded_event(event), route, result, reason)
     return response
 
 

@@ -7,6 +7,7 @@ a conversation id, an issue number or a URL.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
@@ -27,6 +28,7 @@ def bounded_event(event: str) -> str:
 class Metrics:
     def __init__(self) -> None:
         self.last_success: dict[str, float] = {}
+        self._delivery_children: dict[tuple[str, str, str, str], Any] = {}
         self.registry = CollectorRegistry(auto_describe=True)
         self.deliveries = Counter(
             "bridge_deliveries",
@@ -59,6 +61,16 @@ class Metrics:
         self.sweeps = Counter(
             "bridge_sweeps", "Reconciler sweeps by result", ["result"], registry=self.registry
         )
+
+    def delivered(self, event: str, route: str, outcome: str, reason: str) -> None:
+        """Count a delivery; label children are cached (the label sets are bounded)."""
+        key = (event, route, outcome, reason)
+        child = self._delivery_children.get(key)
+        if child is None:
+            child = self.deliveries.labels(*key)
+            if len(self._delivery_children) < 4096:
+                self._delivery_children[key] = child
+        child.inc()
 
     def upstream(self, api: str, operation: str, status: str, seconds: float) -> None:
         if status == "ok" or status.startswith(("2", "3")):
