@@ -349,3 +349,27 @@ def test_github_app_credentials_link_through_an_installation_token(
     assert len(gh.issues()) == 1 and fs.field(conv["id"]) == gh.issues()[0]["html_url"]
     paths = [(r["method"], r["path"]) for r in gh.requests()]
     assert ("POST", "/app/installations/777/access_tokens") in paths
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"kind": "primary_limit", "reset_in": 1},
+        {"kind": "rate_429", "retry_after": 1},
+        {"kind": "reset"},
+    ],
+    ids=["primary-limit", "429", "connection-reset"],
+)
+def test_rate_limits_and_resets_on_create_end_with_one_issue_and_no_early_write(
+    fs: FreeScout, gh: GitHub, start_bridge: StartBridge, tmp_path: Path, fault: dict[str, object]
+) -> None:
+    config = tmp_path / "bridge.toml"
+    config.write_text("[github]\nunsure_write_seconds = 0.5\n")
+    gh.fault(method="POST", path=r"/issues$", times=1, **fault)
+    start_bridge(BRIDGE_CONFIG=str(config))
+    conv = fs.email(tags=["bug"])
+    fs.wait_idle()
+    assert len(gh.issues()) == 1 and fs.field(conv["id"]) == gh.issues()[0]["html_url"]
+    assert len(fs.bot_notes(conv["id"])) == 1
+    assert gh.get("/_sim/stats")["violations"] == 0
+    assert gh.get("/_sim/stats")["faults_fired"] >= 1
