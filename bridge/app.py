@@ -28,7 +28,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bridge import logs, retry, wiring
-from bridge.criteria import CONVERSATION_EVENTS, Action
+from bridge.criteria import CONVERSATION_EVENTS, Action, Decision
 from bridge.errors import BudgetExhausted, DeadlineExceeded, PermanentUpstreamError, TransientUpstreamError
 from bridge.freescout_api import FreeScoutAPI
 from bridge.github_api import GitHubIssues
@@ -128,15 +128,18 @@ def _error_response(exc: Exception) -> tuple[Response, str, str]:
 
 async def _settle(services: Services, event: str, conv: Conversation, context: dict[str, Any]) -> Outcome:
     """Answer from the payload when it settles the delivery (the hot path: no timers, no I/O)."""
+    first: Decision | None = None
     if services.mailboxes.loaded or not services.mailboxes.needs_lookup():
         first = await services.linker.decide_from_payload(event, conv)
         if first.action is Action.IGNORE:
             return Outcome.of(first)
     with structlog.contextvars.bound_contextvars(**context):
-        return await _within_deadline(services, event, conv)
+        return await _within_deadline(services, event, conv, first)
 
 
-async def _within_deadline(services: Services, event: str, conv: Conversation) -> Outcome:
+async def _within_deadline(
+    services: Services, event: str, conv: Conversation, first: Decision | None
+) -> Outcome:
     """Retries stop at the soft deadline; the hard one guarantees an answer inside FreeScout's patience.
 
     A GitHub call still running when the hard deadline hits keeps going in its thread and keeps the write
@@ -146,10 +149,7 @@ async def _within_deadline(services: Services, event: str, conv: Conversation) -
     try:
         async with asyncio.timeout(limits.answer_within_seconds):
             with retry.deadline_in(limits.delivery_deadline_seconds):
-                first = await services.linker.decide_from_payload(event, conv)
-                if first.action is Action.IGNORE:
-                    return Outcome.of(first)
-                return await services.linker.reconcile(conv.id, closing=event == "convo.status")
+                return await services.linker.handle(event, conv, first)
     except TimeoutError as exc:
         raise DeadlineExceeded("bridge", "deliver", "deadline_exceeded", retry_after=30) from exc
 

@@ -86,9 +86,12 @@ class Linker:
         """What the webhook body alone settles (no upstream call once the mailbox list is cached)."""
         return decide_from_payload(event, snapshot, await self.rules())
 
-    async def handle(self, event: str, snapshot: Conversation) -> Outcome:
-        """A webhook delivery: settle it from the payload if possible, else on fresh state."""
-        first = await self.decide_from_payload(event, snapshot)
+    async def handle(self, event: str, snapshot: Conversation, first: Decision | None = None) -> Outcome:
+        """A webhook delivery: settle it from the payload if possible, else on fresh state.
+
+        ``first`` is the payload decision when the caller already made it (the app's hot path does).
+        """
+        first = first or await self.decide_from_payload(event, snapshot)
         if first.action is Action.IGNORE:
             return Outcome.of(first)
         return await self.reconcile(snapshot.id, closing=event == "convo.status")
