@@ -28,6 +28,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bridge import logs, retry, wiring
+from bridge.admin import SweepRequest, SweepRunner, admin_routes
 from bridge.criteria import CONVERSATION_EVENTS, Action, Decision
 from bridge.errors import BudgetExhausted, DeadlineExceeded, PermanentUpstreamError, TransientUpstreamError
 from bridge.freescout_api import FreeScoutAPI
@@ -39,7 +40,6 @@ from bridge.metrics import Metrics, bounded_event
 from bridge.model import Conversation, PayloadError, parse_conversation
 from bridge.settings import Settings, SettingsError, load_settings
 from bridge.signature import SignatureError, verify_signature
-from bridge.sweep import sweep
 
 log = logs.get_logger()
 
@@ -230,20 +230,11 @@ async def _readiness(services: Services) -> dict[str, str]:
     return checks
 
 
-async def _sweep_forever(services: Services, interval: float) -> None:
-    """The scheduled reconciler of the web process (run it in exactly one process; see the runbook)."""
+async def _sweep_forever(runner: SweepRunner, interval: float) -> None:
+    """The scheduled reconciler, through the runner ``POST /admin/sweep`` uses: one pass at a time."""
     while True:
         await asyncio.sleep(interval)
-        try:
-            report = await sweep(
-                services.linker, services.freescout, services.mailboxes, services.settings.config.tags
-            )
-            services.metrics.sweeps.labels("stopped_early" if report.stopped_early else "ok").inc()
-        except Exception as exc:
-            services.metrics.sweeps.labels("failed").inc()
-            log.warning(
-                "sweep_failed", error=type(exc).__name__, reason=getattr(exc, "reason", ""), exc_info=True
-            )
+        await runner.run(SweepRequest(), source="schedule")  # never raises: failures end in its result
 
 
 def create_app(
@@ -255,6 +246,7 @@ def create_app(
     """Build the app. Tests pass their own GitHub wrapper or FreeScout client; production passes neither."""
     metrics = Metrics()
     holder: dict[str, Services] = {}
+    sweeps = SweepRunner(settings, metrics)
     logs.REDACTOR.add_secrets(settings.secrets())  # also when built directly, not via app_from_env
 
     @asynccontextmanager
@@ -267,6 +259,7 @@ def create_app(
         mailboxes = MailboxDirectory(freescout, settings.config.mailboxes)
         linker = Linker(settings, freescout, gh, mailboxes, KeyedLocks())
         holder["services"] = Services(settings, linker, freescout, gh, mailboxes, metrics)
+        sweeps.attach(linker, freescout, gh, mailboxes)
         try:
             with retry.deadline_in(10):
                 await mailboxes.load()
@@ -290,7 +283,7 @@ def create_app(
         scheduler = None
         if settings.config.sweep_interval_seconds > 0:
             interval = settings.config.sweep_interval_seconds
-            scheduler = asyncio.create_task(_sweep_forever(holder["services"], interval))
+            scheduler = asyncio.create_task(_sweep_forever(sweeps, interval))
         try:
             yield
         finally:
@@ -298,6 +291,7 @@ def create_app(
                 scheduler.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await scheduler
+            await sweeps.close()
             if freescout_client is None:
                 await client.aclose()
 
@@ -345,6 +339,7 @@ def create_app(
         for name in settings.config.routes
     ]
     routes += [Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", metrics_endpoint)]
+    routes += admin_routes(settings, sweeps)
 
     async def http_error(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
@@ -352,6 +347,7 @@ def create_app(
 
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: http_error})
     app.state.services = holder
+    app.state.sweeps = sweeps
     return app
 
 

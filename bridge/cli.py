@@ -1,8 +1,9 @@
 """``freescout-bridge``: the operator's command line (also ``python -m bridge``).
 
 Sub-commands: ``check`` (the doctor), ``sync`` (one conversation now), ``sweep`` (the reconciler, for cron
-or Heroku Scheduler) and ``serve`` (the Procfile's web process). Human output by default, one JSON object
-on stdout with ``--json``; logs go to stderr. The runners live in ``bridge.cli_commands``.
+or Heroku Scheduler; handed to the web process when ``BRIDGE_URL`` is set) and ``serve`` (the Procfile's
+web process). Human output by default, one JSON object on stdout with ``--json``; logs go to stderr. The
+runners live in ``bridge.cli_commands`` and ``bridge.cli_remote``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections.abc import Mapping, Sequence
 
 from bridge import logs
 from bridge.cli_commands import Result, run_check, run_sweep, run_sync
+from bridge.cli_remote import run_sweep_via
 from bridge.doctor import Exit
 from bridge.settings import Settings, SettingsError, load_settings
 
@@ -125,11 +127,26 @@ def _add_sweep(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "sweep",
         "one reconciler pass: link every tagged, unlinked conversation (for cron / Heroku Scheduler)",
         "List active and pending conversations carrying a trigger tag and no link, and send each through "
-        "the same path as a webhook. Run it from exactly one scheduler (runbooks/deploy.md).",
+        "the same path as a webhook. With BRIDGE_URL (or --via) the web process runs the pass, under the "
+        "same locks as its webhooks, and this command waits for its result; a pass already running there "
+        "is joined. If no web process answers, the pass runs here instead and the output says so. "
+        "Run it from exactly one scheduler (runbooks/deploy.md).",
     )
     sweep.add_argument("--dry-run", action="store_true", help="shadow mode: report would_link, write nothing")
     sweep.add_argument(
         "--mailbox", action="append", default=[], metavar="ID_OR_EMAIL", help="only this mailbox (repeatable)"
+    )
+    where = sweep.add_mutually_exclusive_group()
+    where.add_argument(
+        "--via",
+        default=None,
+        metavar="URL",
+        help="the web process's base URL, which runs the pass (default: $BRIDGE_URL; needs BRIDGE_ADMIN_TOKEN)",
+    )
+    where.add_argument(
+        "--local",
+        action="store_true",
+        help="run the pass in this process even if BRIDGE_URL is set (when the web process is down)",
     )
 
 
@@ -206,9 +223,18 @@ def dispatch(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             run_sync(settings, args.conversation_id, dry_run=args.dry_run, closing=args.closing)
         )
     else:
-        refs = tuple(_mailbox_ref(m) for m in args.mailbox)
-        result = asyncio.run(run_sweep(settings, dry_run=args.dry_run, mailboxes=refs))
+        result = asyncio.run(_sweep(args, env, settings))
     return emit(result, as_json)
+
+
+async def _sweep(args: argparse.Namespace, env: Mapping[str, str], settings: Settings) -> Result:
+    """Through the web process when it has a URL (the single writer), else here."""
+    refs = tuple(_mailbox_ref(m) for m in args.mailbox)
+    via = "" if args.local else (args.via if args.via is not None else env.get("BRIDGE_URL", "")).strip()
+    if via:
+        return await run_sweep_via(settings, via, dry_run=args.dry_run, mailboxes=refs)
+    result = await run_sweep(settings, dry_run=args.dry_run, mailboxes=refs)
+    return Result(result.exit, {**result.data, "via": "local"}, result.text)
 
 
 def serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:

@@ -12,11 +12,12 @@ from typing import Any
 
 from bridge import retry
 from bridge.cli_explain import outcome_line, reason_sentence
-from bridge.cli_services import CliServices, services
+from bridge.cli_services import services
 from bridge.doctor import WEBHOOK_EVENTS, WEBHOOK_PATH, Check, Exit, evaluate, exit_code, webhook_urls
 from bridge.doctor_gather import base_facts, gather_freescout, gather_github, read_settings
 from bridge.errors import UpstreamError
-from bridge.linker import Outcome
+from bridge.freescout_api import FreeScoutAPI
+from bridge.linker import Linker, Outcome
 from bridge.mailboxes import MailboxDirectory
 from bridge.settings import Settings
 from bridge.sweep import sweep
@@ -162,16 +163,16 @@ def render_sweep(report: dict[str, Any], dry_run: bool, notes: list[str]) -> str
 
 
 async def _mailbox_scope(
-    svc: CliServices, refs: tuple[str | int, ...]
+    freescout: FreeScoutAPI, mailboxes: MailboxDirectory, refs: tuple[str | int, ...]
 ) -> tuple[frozenset[int] | None, list[str], list[str]]:
     """Resolve ``--mailbox`` values (ids or emails): the ids, the unknown values, and notes to print."""
     if not refs:
         return None, [], []
-    wanted = MailboxDirectory(svc.freescout, refs)
+    wanted = MailboxDirectory(freescout, refs)
     await wanted.load()
     ids = wanted.configured_ids() or frozenset()
-    await svc.mailboxes.load()
-    allowed = svc.mailboxes.configured_ids()
+    await mailboxes.load()
+    allowed = mailboxes.configured_ids()
     notes = []
     if allowed is not None and ids - allowed:
         skipped = ", ".join(str(i) for i in sorted(ids - allowed))
@@ -179,21 +180,40 @@ async def _mailbox_scope(
     return ids, [str(u) for u in wanted.unknown], notes
 
 
-async def run_sweep(settings: Settings, *, dry_run: bool, mailboxes: tuple[str | int, ...]) -> Result:
-    """One reconciler pass, the same one the web process schedules."""
-    if dry_run:
-        settings = shadow(settings)
-    async with services(settings) as svc:
-        try:
-            with retry.deadline_in(SWEEP_SECONDS):
-                only, unknown, notes = await _mailbox_scope(svc, mailboxes)
-                if unknown:
-                    text = "unknown --mailbox: " + ", ".join(unknown) + " (FreeScout has no such mailbox)"
-                    return Result(Exit.USAGE, {"error": "unknown_mailbox", "message": text}, text)
-                report = await sweep(svc.linker, svc.freescout, svc.mailboxes, settings.config.tags, only)
-        except UpstreamError as exc:
-            text = f"sweep failed: {upstream_text(exc)}"
-            return Result(upstream_exit(exc), {"error": f"{exc.api}:{exc.reason}", "message": text}, text)
+async def sweep_once(
+    settings: Settings,
+    linker: Linker,
+    freescout: FreeScoutAPI,
+    mailboxes: MailboxDirectory,
+    refs: tuple[str | int, ...],
+    *,
+    dry_run: bool,
+) -> Result:
+    """One pass with the given clients: the CLI's own (``run_sweep``) or the web process's (``bridge.admin``).
+
+    For a dry run ``settings`` and ``linker`` are already the shadow ones. One function serves both places
+    so their answers cannot drift apart.
+    """
+    try:
+        with retry.deadline_in(SWEEP_SECONDS):
+            only, unknown, notes = await _mailbox_scope(freescout, mailboxes, refs)
+            if unknown:
+                text = "unknown --mailbox: " + ", ".join(unknown) + " (FreeScout has no such mailbox)"
+                return Result(Exit.USAGE, {"error": "unknown_mailbox", "message": text}, text)
+            report = await sweep(linker, freescout, mailboxes, settings.config.tags, only)
+    except UpstreamError as exc:
+        text = f"sweep failed: {upstream_text(exc)}"
+        return Result(upstream_exit(exc), {"error": f"{exc.api}:{exc.reason}", "message": text}, text)
     data = {**report.as_dict(), "dry_run": dry_run, "autolink_enabled": settings.autolink_enabled}
     code = Exit.FAILED if report.errors else Exit.OK
     return Result(code, {**data, "exit_code": int(code)}, render_sweep(data, dry_run, notes))
+
+
+async def run_sweep(settings: Settings, *, dry_run: bool, mailboxes: tuple[str | int, ...]) -> Result:
+    """One reconciler pass in this process, the same one the web process runs (``--local``)."""
+    if dry_run:
+        settings = shadow(settings)
+    async with services(settings) as svc:
+        return await sweep_once(
+            settings, svc.linker, svc.freescout, svc.mailboxes, mailboxes, dry_run=dry_run
+        )
