@@ -66,6 +66,7 @@ class SweepPass:
     request: SweepRequest
     source: str
     started_at: float = field(default_factory=time.time)
+    finished_at: float | None = None
     result: Result | None = None
     failure: str = ""
     finished: asyncio.Event = field(default_factory=asyncio.Event)
@@ -84,6 +85,7 @@ class SweepPass:
             "dry_run": self.request.dry_run,
             "mailboxes": list(self.request.mailboxes),
             "started_at": round(self.started_at, 3),
+            "finished_at": None if self.finished_at is None else round(self.finished_at, 3),
         }
         if self.result is None:
             if self.failure:
@@ -205,6 +207,7 @@ class SweepRunner:
             self._metrics.sweeps.labels("failed").inc()
             log.error("sweep_failed", sweep_id=sweep_pass.id, error=type(exc).__name__, exc_info=True)
         finally:
+            sweep_pass.finished_at = time.time()
             sweep_pass.finished.set()
 
     async def _execute(self, request: SweepRequest) -> Result:

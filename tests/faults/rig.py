@@ -108,13 +108,17 @@ class Rig:
             self.fs.post("/_sim/webhooks", {"url": bridge.webhook_url(), "events": EVENTS})
         return bridge
 
-    def sweep_cli(self) -> dict[str, Any]:
-        """``freescout-bridge sweep --json`` in its own process, with the bridge's environment."""
+    def sweep_argv(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "bridge", "sweep", "--json", *args]
+
+    def sweep_cli(self, *args: str, **env: str) -> dict[str, Any]:
+        """``freescout-bridge sweep --json ARGS`` in its own process, with the bridge's environment plus
+        ``env`` (``BRIDGE_URL`` and ``BRIDGE_ADMIN_TOKEN`` hand the pass to that web process)."""
         import json
 
         done = subprocess.run(
-            [sys.executable, "-m", "bridge", "sweep", "--json"],
-            env=self.env,
+            self.sweep_argv(*args),
+            env={**self.env, **env},
             cwd=ROOT,
             capture_output=True,
             text=True,

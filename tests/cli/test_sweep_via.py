@@ -1,0 +1,128 @@
+"""``freescout-bridge sweep`` hands its pass to the web process (``BRIDGE_URL`` / ``--via``).
+
+The command prints what a local pass prints, plus where it ran; if no web process answers it sweeps
+locally and says so; a refused token is a settings error (exit 2), never a silent local pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from bridge.app import create_app
+from bridge.sandbox.serve import ServerThread
+from bridge.settings import load_settings
+from tests.cli.conftest import Deployment
+from tests.cli.test_sync_sweep import field_value
+
+TOKEN = "admin-token-via-91ab"
+LIVE = {"FLAG_FREESCOUT_GITHUB_AUTOLINK": "true"}
+NOBODY = "http://127.0.0.1:9"  # nothing listens on the discard port
+
+
+@pytest.fixture
+def web(deployment: Deployment) -> Iterator[str]:
+    """The web process (flag on, admin token set) on a loopback port; its base URL."""
+    settings = load_settings({**deployment.env, **LIVE, "BRIDGE_ADMIN_TOKEN": TOKEN})
+    with ServerThread(create_app(settings)) as server:
+        yield server.url
+
+
+def test_a_delegated_pass_prints_what_a_local_pass_prints(deployment: Deployment, web: str) -> None:
+    deployment.conversation(1, ["bug"])
+    deployment.conversation(2, ["feature_request"])
+    local = deployment.run("sweep", "--dry-run", **LIVE)
+    via = deployment.run("sweep", "--dry-run", BRIDGE_URL=web, BRIDGE_ADMIN_TOKEN=TOKEN, **LIVE)
+    assert (local.returncode, via.returncode) == (0, 0), via.stderr
+    lines = via.stdout.splitlines()
+    assert "\n".join(lines[:-1]) + "\n" == local.stdout
+    assert lines[-1].startswith(f"  note: ran in the web process at {web} (sweep ")
+    assert deployment.gh_writes() == []
+
+
+def test_a_delegated_pass_links_in_the_web_process(deployment: Deployment, web: str) -> None:
+    ops = deployment.conversation(1, ["bug"])
+    support = deployment.conversation(2, ["bug"])
+    code, data = deployment.run_json(
+        "sweep", "--via", web, "--mailbox", "ops@example.com", BRIDGE_ADMIN_TOKEN=TOKEN
+    )
+    assert code == 0, data
+    assert (data["via"], data["joined"], data["dry_run"], data["autolink_enabled"]) == (
+        web,
+        False,
+        False,
+        True,
+    )
+    assert data["candidates"] == 1 and data["outcomes"] == {"linked": 1} and data["exit_code"] == 0
+    assert data["issue_urls"] == {str(ops): field_value(deployment, ops)}
+    assert field_value(deployment, support) == ""
+
+
+def test_exit_codes_and_errors_come_back_from_the_web_process(deployment: Deployment, web: str) -> None:
+    code, data = deployment.run_json(
+        "sweep", "--mailbox", "nobody@example.com", BRIDGE_URL=web, BRIDGE_ADMIN_TOKEN=TOKEN
+    )
+    assert code == 2
+    assert data["error"] == "unknown_mailbox" and data["via"] == web
+    assert data["message"] == "unknown --mailbox: nobody@example.com (FreeScout has no such mailbox)"
+
+
+def test_with_no_web_process_answering_the_pass_runs_here_and_says_so(deployment: Deployment) -> None:
+    cid = deployment.conversation(2, ["bug"])
+    code, data = deployment.run_json("sweep", BRIDGE_URL=NOBODY, BRIDGE_ADMIN_TOKEN=TOKEN, **LIVE)
+    assert code == 0, data
+    assert data["via"].startswith("local (web process unreachable: ConnectError")
+    assert data["outcomes"] == {"linked": 1} and field_value(deployment, cid)
+    text = deployment.run("sweep", BRIDGE_URL=NOBODY, BRIDGE_ADMIN_TOKEN=TOKEN, **LIVE)
+    assert text.returncode == 0
+    assert f"  note: the web process at {NOBODY} did not answer (ConnectError" in text.stdout
+    assert text.stdout.endswith("so this pass ran here\n")
+
+
+def test_local_ignores_bridge_url(deployment: Deployment, web: str) -> None:
+    deployment.conversation(2, ["bug"])
+    code, data = deployment.run_json(
+        "sweep", "--local", "--dry-run", BRIDGE_URL=web, BRIDGE_ADMIN_TOKEN=TOKEN
+    )
+    assert code == 0 and data["via"] == "local" and data["outcomes"] == {"would_link": 1}
+    plain = deployment.run_json("sweep", "--dry-run")[1]
+    assert plain["via"] == "local"
+
+
+def test_via_and_local_exclude_each_other(deployment: Deployment) -> None:
+    result = deployment.run("sweep", "--local", "--via", NOBODY)
+    assert result.returncode == 2 and "not allowed with argument" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "error", "words"),
+    [
+        ({"BRIDGE_ADMIN_TOKEN": "wrong"}, "admin_token_rejected", "refused BRIDGE_ADMIN_TOKEN (HTTP 401)"),
+        ({}, "settings", "needs BRIDGE_ADMIN_TOKEN"),
+    ],
+)
+def test_a_token_problem_is_a_settings_error_not_a_local_pass(
+    deployment: Deployment, web: str, env: dict[str, str], error: str, words: str
+) -> None:
+    deployment.conversation(2, ["bug"])
+    code, data = deployment.run_json("sweep", BRIDGE_URL=web, **env, **LIVE)
+    assert code == 2
+    assert data["error"] == error and words in data["message"]
+    assert "--local" in data["message"] and TOKEN not in data["message"]
+    assert deployment.gh_writes() == []
+
+
+def test_a_web_process_without_a_token_is_a_settings_error(deployment: Deployment) -> None:
+    settings = load_settings({**deployment.env, **LIVE})
+    with ServerThread(create_app(settings)) as server:
+        code, data = deployment.run_json("sweep", BRIDGE_URL=server.url, BRIDGE_ADMIN_TOKEN=TOKEN)
+    assert code == 2 and data["error"] == "admin_disabled"
+    assert "has no BRIDGE_ADMIN_TOKEN" in data["message"]
+
+
+def test_a_url_that_is_not_the_bridge_is_a_settings_error(deployment: Deployment) -> None:
+    code, data = deployment.run_json("sweep", "--via", deployment.fs.url, BRIDGE_ADMIN_TOKEN=TOKEN)
+    assert code == 2 and data["error"] == "no_admin_endpoint"
+    code, data = deployment.run_json("sweep", "--via", "bridge.example.com", BRIDGE_ADMIN_TOKEN=TOKEN)
+    assert code == 2 and "http:// or https://" in data["message"]
