@@ -158,6 +158,13 @@ def _refused(plan: Delegation, answer: httpx.Response) -> Stop:
             "running this version of the bridge"
         )
         return plan.stop(Exit.USAGE, "no_admin_endpoint", message)
+    if 300 <= status < 400:
+        target = answer.headers.get("location", "")[:200]
+        message = (
+            f"{plan.url} redirects (HTTP {status} to {target or '?'}): set BRIDGE_URL to the final base "
+            "URL (a redirected POST loses its body)"
+        )
+        return plan.stop(Exit.USAGE, "redirected", message)
     if status == 400:
         return plan.stop(Exit.USAGE, str(data.get("error") or "invalid_request"), f"refused: {said}")
     message = f"the web process at {plan.url} answered HTTP {status}" + (f": {said}" if said else "")
