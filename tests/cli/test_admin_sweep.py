@@ -291,3 +291,19 @@ async def test_one_pass_at_a_time_in_the_runner(deployment: Deployment) -> None:
         )
         assert second.result is not None and second.result.data["candidates"] == 0  # already linked
         await runner.close()
+
+
+@pytest.mark.anyio
+async def test_a_pass_that_breaks_is_reported_failed_and_the_schedule_goes_on(deployment: Deployment) -> None:
+    """An unexpected error (here: no clients attached) ends the pass as failed; ``run`` does not raise."""
+    settings = load_settings({**deployment.env, **LIVE})
+    metrics = Metrics()
+    runner = SweepRunner(settings, metrics)
+    broken = await runner.run(SweepRequest())
+    assert broken.state == "failed"
+    state = broken.as_dict()
+    assert (state["exit_code"], state["error"]) == (1, "unexpected")
+    assert state["text"] == "sweep failed: unexpected RuntimeError (details in the web log)"
+    assert metrics.registry.get_sample_value("bridge_sweeps_total", {"result": "failed"}) == 1
+    again = await runner.run(SweepRequest())
+    assert again.id != broken.id and again.state == "failed"
