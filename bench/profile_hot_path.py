@@ -95,7 +95,8 @@ async def lifespan_started(app: Any) -> Any:
 async def measure(n: int, profile: bool) -> None:
     s = settings()
     devnull = open(os.devnull, "w")
-    logs.configure(s.secrets(), "INFO", stream=devnull)
+    level = os.environ.get("LOG_LEVEL", "INFO")  # WARNING drops the summary line: what logging costs
+    logs.configure(s.secrets(), level, stream=devnull, cache=True)  # cache=True as app_from_env does
     bridge = create_app(s)
     ctx = await lifespan_started(bridge)
     base = baseline()

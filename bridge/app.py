@@ -20,11 +20,12 @@ from typing import Any
 
 import anyio.to_thread
 import httpx
+import orjson
 import structlog
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
 from starlette.routing import Route
 
 from bridge import logs, retry, wiring
@@ -39,7 +40,7 @@ from bridge.mailboxes import MailboxDirectory
 from bridge.metrics import Metrics, bounded_event
 from bridge.model import Conversation, PayloadError, parse_conversation
 from bridge.settings import Settings, SettingsError, load_settings
-from bridge.signature import SignatureError, verify_signature
+from bridge.signature import SignatureError, Verifier
 
 log = logs.get_logger()
 
@@ -64,32 +65,75 @@ class Services:
     github: GitHubIssues
     mailboxes: MailboxDirectory
     metrics: Metrics
+    verifier: Verifier  # the webhook secrets, prepared once per process
 
 
-def error_body(status: int, error: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": error, "message": message}, status_code=status, headers=headers)
+def json_response(
+    payload: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """A JSON answer rendered by orjson; ``json`` takes what orjson refuses (a lone surrogate)."""
+    try:
+        body = orjson.dumps(payload)
+    except TypeError:
+        body = json.dumps(payload).encode()
+    return Response(body, status, headers, media_type="application/json")
+
+
+def error_body(status: int, error: str, message: str, headers: dict[str, str] | None = None) -> Response:
+    return json_response({"error": error, "message": message}, status, headers)
 
 
 async def read_body(request: Request, limit: int, timeout: float) -> bytes:
-    """The raw body, refused with 413 as soon as it is known to exceed ``limit`` and 408 if it trickles."""
+    """The raw body, refused with 413 as soon as it is known to exceed ``limit`` and 408 if it trickles.
+
+    The ASGI messages are read directly under one loop timer: the same guarantees as
+    ``asyncio.timeout`` around ``request.stream()``, at a fraction of the cost on the hot path.
+    """
     declared = request.headers.get("content-length", "")
     if declared.isascii() and declared.isdigit() and (len(declared) > 18 or int(declared) > limit):
         raise RequestError(413, "body_too_large", f"the body exceeds {limit} bytes")
+    task = asyncio.current_task()
+    assert task is not None
+    cancelling = task.cancelling()
+    expired = False
+
+    def expire() -> None:
+        nonlocal expired
+        expired = True
+        task.cancel()
+
+    timer = asyncio.get_running_loop().call_later(timeout, expire)
     chunks: list[bytes] = []
     size = 0
     try:
-        async with asyncio.timeout(timeout):
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > limit:
-                    raise RequestError(413, "body_too_large", f"the body exceeds {limit} bytes")
-                chunks.append(chunk)
-    except TimeoutError as exc:
-        raise RequestError(408, "body_timeout", f"the body did not arrive within {timeout:g} s") from exc
-    return b"".join(chunks)
+        while True:
+            message = await request.receive()
+            if message["type"] != "http.request":
+                raise ClientDisconnect()
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise RequestError(413, "body_too_large", f"the body exceeds {limit} bytes")
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+    except asyncio.CancelledError as exc:
+        if expired and task.uncancel() <= cancelling:
+            raise RequestError(408, "body_timeout", f"the body did not arrive within {timeout:g} s") from exc
+        raise
+    finally:
+        timer.cancel()
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def parse_json(raw: bytes) -> Any:
+    """orjson first (several times faster on FreeScout's escaped JSON); the standard library decides
+    whatever orjson refuses, so what is accepted stays exactly what ``json.loads`` accepts (lone
+    surrogate escapes, integers beyond 64 bits, UTF-16 bodies)."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        pass
     try:
         return json.loads(raw)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError, bad UTF-8, huge ints, deep nesting
@@ -119,7 +163,7 @@ def _error_response(exc: Exception) -> tuple[Response, str, str]:
     if isinstance(exc, PermanentUpstreamError) and (exc.api, exc.operation, exc.status) == _GONE:
         # Deleted for good since the event was queued: ten redeliveries over 80 minutes cannot help.
         body = {"outcome": "ignore", "reason": "conversation_not_found", "issue_url": ""}
-        return JSONResponse(body), "ignore", "conversation_not_found"
+        return json_response(body), "ignore", "conversation_not_found"
     if isinstance(exc, PermanentUpstreamError):
         message = f"{exc.api} {exc.operation} failed ({exc.reason}): {exc.hint}"
         return error_body(502, "upstream_rejected", message), "failed", f"{exc.api}:{exc.reason}"
@@ -167,9 +211,7 @@ async def handle_delivery(services: Services, route: str, request: Request) -> R
         raw = await read_body(
             request, settings.config.max_body_bytes, settings.config.body_read_timeout_seconds
         )
-        verify_signature(
-            raw, request.headers.get("x-freescout-signature"), [s.reveal() for s in settings.webhook_secrets]
-        )
+        services.verifier.verify(raw, request.headers.get("x-freescout-signature"))
         if not event:
             raise RequestError(400, "missing_event", "the X-FreeScout-Event header is missing")
         data = parse_json(raw)
@@ -179,7 +221,7 @@ async def handle_delivery(services: Services, route: str, request: Request) -> R
             conv = parse_conversation(data, newest_thread_only=True)
             context["conversation_id"] = conv.id
             outcome = await _settle(services, event, conv, context)
-        response: Response = JSONResponse(
+        response = json_response(
             {"outcome": outcome.decision, "reason": outcome.reason, "issue_url": outcome.issue_url}
         )
         result, reason = outcome.decision, outcome.reason
@@ -258,7 +300,8 @@ def create_app(
         )
         mailboxes = MailboxDirectory(freescout, settings.config.mailboxes)
         linker = Linker(settings, freescout, gh, mailboxes, KeyedLocks())
-        holder["services"] = Services(settings, linker, freescout, gh, mailboxes, metrics)
+        verifier = Verifier(s.reveal() for s in settings.webhook_secrets)
+        holder["services"] = Services(settings, linker, freescout, gh, mailboxes, metrics, verifier)
         sweeps.attach(linker, freescout, gh, mailboxes)
         try:
             with retry.deadline_in(10):
@@ -302,7 +345,7 @@ def create_app(
         return webhook
 
     async def healthz(_request: Request) -> Response:
-        return JSONResponse({"status": "ok"})
+        return json_response({"status": "ok"})
 
     def authorised(request: Request) -> bool:
         if settings.admin_token is None:
@@ -332,7 +375,7 @@ def create_app(
             return error_body(503, "not_ready", "the app has not started")
         checks = await _readiness(services)
         ready = all(v == "ok" for v in checks.values())
-        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+        return json_response({"ready": ready, "checks": checks}, 200 if ready else 503)
 
     routes = [
         Route(f"/api/webhooks/freescout/{name}", endpoint(name), methods=["POST"], name=f"freescout-{name}")
@@ -358,5 +401,5 @@ def app_from_env() -> Starlette:
     except SettingsError as exc:
         print(f"freescout-github-bridge cannot start: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
-    logs.configure(settings.secrets(), os.environ.get("LOG_LEVEL", "INFO"))
+    logs.configure(settings.secrets(), os.environ.get("LOG_LEVEL", "INFO"), cache=True)
     return create_app(settings)

@@ -69,6 +69,7 @@ class Linker:
         self._mailboxes = mailboxes
         self._locks = locks or KeyedLocks()
         self._unsure = Quarantine(settings.config.github_unsure_write_seconds)
+        self._rules: Rules | None = None
 
     @property
     def enabled(self) -> bool:
@@ -77,7 +78,10 @@ class Linker:
     async def rules(self) -> Rules:
         if self._mailboxes.needs_lookup():
             await self._mailboxes.load()
-        return Rules(self._settings.config, self._settings.bot_user_id, self._mailboxes.configured_ids())
+        ids = self._mailboxes.configured_ids()
+        if self._rules is None or self._rules.mailbox_ids is not ids:  # rebuilt only when the ids change
+            self._rules = Rules(self._settings.config, self._settings.bot_user_id, ids)
+        return self._rules
 
     def _ours(self, url: str) -> bool:
         return issue_number_from_url(url, self._settings.github_repository) is not None

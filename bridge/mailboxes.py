@@ -26,6 +26,7 @@ class MailboxDirectory:
         self._by_id: dict[int, Mailbox] | None = None
         self._lock = asyncio.Lock()
         self.unknown: tuple[str | int, ...] = ()
+        self._ids: tuple[dict[int, Mailbox] | None, frozenset[int] | None] | None = None  # (for, ids)
 
     @property
     def loaded(self) -> bool:
@@ -49,14 +50,20 @@ class MailboxDirectory:
             )
 
     def configured_ids(self) -> frozenset[int] | None:
-        """Ids of the configured mailboxes; ``None`` when the config names none (every mailbox)."""
-        if not self._configured:
-            return None
-        ids = {m for m in self._configured if isinstance(m, int)}
-        if self._by_id is not None:
-            by_email = {m.email.lower(): m.id for m in self._by_id.values()}
-            ids |= {by_email[m] for m in self._configured if isinstance(m, str) and m in by_email}
-        return frozenset(ids)
+        """Ids of the configured mailboxes; ``None`` when the config names none (every mailbox).
+
+        Memoised per loaded list: every delivery asks, and the answer only changes when the list does.
+        """
+        if self._ids is not None and self._ids[0] is self._by_id:
+            return self._ids[1]
+        ids: set[int] | None = None
+        if self._configured:
+            ids = {m for m in self._configured if isinstance(m, int)}
+            if self._by_id is not None:
+                by_email = {m.email.lower(): m.id for m in self._by_id.values()}
+                ids |= {by_email[m] for m in self._configured if isinstance(m, str) and m in by_email}
+        self._ids = (self._by_id, None if ids is None else frozenset(ids))
+        return self._ids[1]
 
     def needs_lookup(self) -> bool:
         """Emails in the config cannot be matched before the list is loaded."""
