@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 
 from bridge import logs
 from bridge.cli_commands import Result, run_check, run_sweep, run_sync
-from bridge.cli_remote import run_sweep_via
+from bridge.cli_remote import run_sweep_via, web_process_answers
 from bridge.doctor import Exit
 from bridge.settings import Settings, SettingsError, load_settings
 
@@ -146,7 +146,8 @@ def _add_sweep(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     where.add_argument(
         "--local",
         action="store_true",
-        help="run the pass in this process even if BRIDGE_URL is set (when the web process is down)",
+        help="run the pass in this process, for when the web process is down (refused while the web process "
+        "at BRIDGE_URL answers, unless with --dry-run)",
     )
 
 
@@ -230,9 +231,19 @@ def dispatch(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 async def _sweep(args: argparse.Namespace, env: Mapping[str, str], settings: Settings) -> Result:
     """Through the web process when it has a URL (the single writer), else here."""
     refs = tuple(_mailbox_ref(m) for m in args.mailbox)
-    via = "" if args.local else (args.via if args.via is not None else env.get("BRIDGE_URL", "")).strip()
+    configured = env.get("BRIDGE_URL", "").strip()
+    via = "" if args.local else (args.via if args.via is not None else configured).strip()
     if via:
         return await run_sweep_via(settings, via, dry_run=args.dry_run, mailboxes=refs)
+    if configured and not args.dry_run and await web_process_answers(configured):
+        # A writing pass beside a live web process could race its webhooks: refuse rather than risk it.
+        message = (
+            f"the web process at {configured} is up, so it must run the pass (it is the single writer): "
+            "run without --local. --local is for when the web process is down (runbooks/deploy.md)"
+        )
+        return Result(
+            Exit.USAGE, {"error": "web_process_running", "message": message, "via": "local"}, message
+        )
     result = await run_sweep(settings, dry_run=args.dry_run, mailboxes=refs)
     return Result(result.exit, {**result.data, "via": "local"}, result.text)
 

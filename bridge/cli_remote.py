@@ -89,6 +89,16 @@ async def run_sweep_via(
     return _tagged(local, f"local (web process unreachable: {reason})", note)
 
 
+async def web_process_answers(url: str) -> bool:
+    """Whether a bridge web process answers ``GET /healthz`` at ``url`` (a quick probe, 3 s at most)."""
+    try:
+        async with httpx.AsyncClient(base_url=url.rstrip("/"), timeout=3.0) as client:
+            answer = await client.get("/healthz")
+    except (httpx.TransportError, httpx.InvalidURL):
+        return False
+    return answer.status_code == 200 and _json(answer).get("status") == "ok"
+
+
 def _tagged(result: Result, via: str, note: str) -> Result:
     text = f"{result.text}\n  note: {note}" if result.text else note
     return Result(result.exit, {**result.data, "via": via}, text)

@@ -90,6 +90,21 @@ def test_local_ignores_bridge_url(deployment: Deployment, web: str) -> None:
     assert plain["via"] == "local"
 
 
+def test_a_writing_local_pass_is_refused_while_the_web_process_answers(
+    deployment: Deployment, web: str
+) -> None:
+    """The single writer is up: a pass beside it could race its webhooks, so --local is refused."""
+    cid = deployment.conversation(2, ["bug"])
+    code, data = deployment.run_json("sweep", "--local", BRIDGE_URL=web, BRIDGE_ADMIN_TOKEN=TOKEN, **LIVE)
+    assert code == 2 and data["error"] == "web_process_running", data
+    assert f"the web process at {web} is up" in data["message"] and "without --local" in data["message"]
+    assert deployment.gh_writes() == [] and field_value(deployment, cid) == ""
+    # Down (nothing answers at BRIDGE_URL): exactly what --local is for.
+    code, data = deployment.run_json("sweep", "--local", BRIDGE_URL=NOBODY, BRIDGE_ADMIN_TOKEN=TOKEN, **LIVE)
+    assert code == 0 and data["via"] == "local" and data["outcomes"] == {"linked": 1}, data
+    assert field_value(deployment, cid)
+
+
 def test_via_and_local_exclude_each_other(deployment: Deployment) -> None:
     result = deployment.run("sweep", "--local", "--via", NOBODY)
     assert result.returncode == 2 and "not allowed with argument" in result.stderr

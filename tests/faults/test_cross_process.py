@@ -4,7 +4,9 @@ The web process's per-conversation lock cannot reach into a ``freescout-bridge s
 marker look-up only finds issues that already exist. So the command hands its pass to the web process
 (``BRIDGE_URL`` + ``BRIDGE_ADMIN_TOKEN``, ``POST /admin/sweep``), which runs it under the same locks as its
 webhooks; two such commands share one pass. A pass forced into its own process (``--local``) keeps the
-race, pinned down here as a strict xfail and documented in runbooks/deploy.md section 4.
+race when it is not told where the web process is (no ``BRIDGE_URL``; with it, ``--local`` is refused
+while the web process answers), pinned down here as a strict xfail and documented in
+runbooks/deploy.md section 4.
 """
 
 from __future__ import annotations
@@ -70,15 +72,16 @@ def test_sweep_process_racing_an_in_flight_webhook_create_opens_one_issue(patien
 
 @pytest.mark.xfail(
     strict=True,
-    reason="known, documented limitation: a --local sweep runs in its own process and cannot see a create "
-    "still in flight in the web process, so both create (runbooks/deploy.md section 4: --local only when "
-    "the web process is down)",
+    reason="known, documented limitation: with no BRIDGE_URL to probe, a --local sweep cannot tell that the "
+    "web process is up, and cannot see a create still in flight there, so both create (runbooks/deploy.md "
+    "section 4: --local only when the web process is down; with BRIDGE_URL set it is refused)",
 )
 def test_local_sweep_process_racing_an_in_flight_webhook_create_opens_one_issue(patient_rig: Rig) -> None:
     rig = patient_rig
     bridge = rig.start_bridge(BRIDGE_ADMIN_TOKEN=ADMIN_TOKEN)
     conversation_id = raced_conversation(rig)
-    report = rig.sweep_cli("--local", BRIDGE_URL=bridge.url, BRIDGE_ADMIN_TOKEN=ADMIN_TOKEN)
+    assert bridge.url  # up, but this command is not told where (no BRIDGE_URL)
+    report = rig.sweep_cli("--local")
     rig.settle()
 
     assert report["via"] == "local"
