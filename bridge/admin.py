@@ -202,6 +202,11 @@ class SweepRunner:
                 with structlog.contextvars.bound_contextvars(sweep_id=sweep_pass.id):
                     sweep_pass.result = await self._execute(sweep_pass.request)
             self._count(sweep_pass)
+        except asyncio.CancelledError:
+            sweep_pass.failure = (
+                "sweep stopped: the web process shut down mid-pass (the next pass finishes it)"
+            )
+            raise
         except Exception as exc:  # a bug in one pass must not end the schedule
             sweep_pass.failure = f"sweep failed: unexpected {type(exc).__name__} (details in the web log)"
             self._metrics.sweeps.labels("failed").inc()
@@ -284,7 +289,7 @@ def _mailbox_ref(value: object) -> MailboxRef:
         return value
     if isinstance(value, str) and value.strip() and len(value) <= 254:
         text = value.strip()
-        return int(text) if text.isdigit() else text.lower()
+        return int(text) if text.isascii() and text.isdigit() else text.lower()  # "²".isdigit() is True
     raise BadRequest("invalid_request", f"mailboxes: {value!r} is not a mailbox id or email")
 
 

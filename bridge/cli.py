@@ -203,7 +203,7 @@ def _settings(env: Mapping[str, str]) -> Settings:
 
 def _mailbox_ref(value: str) -> str | int:
     text = value.strip()
-    return int(text) if text.isdigit() else text.lower()
+    return int(text) if text.isascii() and text.isdigit() else text.lower()  # "²".isdigit() is True
 
 
 def dispatch(args: argparse.Namespace, env: Mapping[str, str]) -> int:
@@ -235,10 +235,13 @@ async def _sweep(args: argparse.Namespace, env: Mapping[str, str], settings: Set
     via = "" if args.local else (args.via if args.via is not None else configured).strip()
     if via:
         return await run_sweep_via(settings, via, dry_run=args.dry_run, mailboxes=refs)
+    if configured and not args.dry_run and not configured.startswith(("http://", "https://")):
+        message = f"BRIDGE_URL must be the web process's base URL (http:// or https://), not {configured!r}"
+        return Result(Exit.USAGE, {"error": "settings", "message": message, "via": "local"}, message)
     if configured and not args.dry_run and await web_process_answers(configured):
         # A writing pass beside a live web process could race its webhooks: refuse rather than risk it.
         message = (
-            f"the web process at {configured} is up, so it must run the pass (it is the single writer): "
+            f"the web process at {configured} answers, so it must run the pass (it is the single writer): "
             "run without --local. --local is for when the web process is down (runbooks/deploy.md)"
         )
         return Result(

@@ -90,13 +90,16 @@ async def run_sweep_via(
 
 
 async def web_process_answers(url: str) -> bool:
-    """Whether a bridge web process answers ``GET /healthz`` at ``url`` (a quick probe, 3 s at most)."""
+    """Whether anything answers HTTP at ``url`` (``GET /healthz``, 3 s at most). Any answer counts, even a
+    redirect or a 503: a busy web process is still a writer, so only silence means it is down."""
     try:
         async with httpx.AsyncClient(base_url=url.rstrip("/"), timeout=3.0) as client:
-            answer = await client.get("/healthz")
-    except (httpx.TransportError, httpx.InvalidURL):
+            await client.get("/healthz")
+    except (httpx.ConnectError, httpx.ConnectTimeout):
         return False
-    return answer.status_code == 200 and _json(answer).get("status") == "ok"
+    except httpx.TransportError:
+        return True  # something is there but slow or broken: do not assume it is down
+    return True
 
 
 def _tagged(result: Result, via: str, note: str) -> Result:
@@ -108,7 +111,7 @@ async def _delegate(client: httpx.AsyncClient, plan: Delegation, body: dict[str,
     deadline = time.monotonic() + plan.wait_seconds
     first = True
     while True:
-        answer = await _post(client, plan, body, first=first)
+        answer = await _post(client, plan, body, first=first, deadline=deadline)
         first = False
         if answer.status_code == 202:
             started = answer.json()
@@ -125,25 +128,43 @@ async def _delegate(client: httpx.AsyncClient, plan: Delegation, body: dict[str,
 
 
 async def _post(
-    client: httpx.AsyncClient, plan: Delegation, body: dict[str, Any], *, first: bool
+    client: httpx.AsyncClient, plan: Delegation, body: dict[str, Any], *, first: bool, deadline: float
 ) -> httpx.Response:
-    try:
-        answer = await client.post("/admin/sweep", json=body)
-    except httpx.TransportError as exc:
-        reason = _transport_reason(exc)
-        if first:
-            raise Unreachable(reason) from None
-        raise plan.stop(
-            Exit.UNREACHABLE, "web_unreachable", f"the web process at {plan.url}: {reason}"
-        ) from None
-    if answer.status_code in PROXY_DOWN and "error" not in _json(answer):
-        reason = f"HTTP {answer.status_code} from a proxy in front of it"
-        if first:
-            raise Unreachable(reason)
-        raise plan.stop(Exit.UNREACHABLE, "web_unreachable", f"the web process at {plan.url}: {reason}")
-    if answer.status_code in (202, 409):
-        return answer
-    raise _refused(plan, answer)
+    """POST the pass. Only a first POST that reached nothing (refused, DNS, connect timeout) lets the
+    caller sweep here: once a request may have arrived, or anything answered, a local pass could race."""
+    busy_since: float | None = None
+    while True:
+        try:
+            answer = await client.post("/admin/sweep", json=body)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            reason = _transport_reason(exc)
+            if first:
+                raise Unreachable(reason) from None
+            raise plan.stop(
+                Exit.UNREACHABLE, "web_unreachable", f"the web process at {plan.url}: {reason}"
+            ) from None
+        except httpx.TransportError as exc:
+            message = (
+                f"the web process at {plan.url}: {_transport_reason(exc)} after the request was sent, so the "
+                "pass may be running there; run the command again in a few minutes (it joins a running pass)"
+            )
+            raise plan.stop(Exit.UNREACHABLE, "web_unreachable", message) from None
+        if answer.status_code in PROXY_DOWN and "error" not in _json(answer):
+            # uvicorn's own 503 at --limit-concurrency looks like this too: busy is not down. Ask again.
+            now = time.monotonic()
+            busy_since = now if busy_since is None else busy_since
+            if now - busy_since >= plan.lost_after_seconds or now + plan.poll_seconds >= deadline:
+                message = (
+                    f"the web process at {plan.url} kept answering HTTP {answer.status_code} (busy, or down "
+                    "behind a router); if it is down, run the pass with BRIDGE_URL unset: "
+                    "BRIDGE_URL= freescout-bridge sweep --local"
+                )
+                raise plan.stop(Exit.UNREACHABLE, "web_unavailable", message)
+            await asyncio.sleep(plan.poll_seconds)
+            continue
+        if answer.status_code in (202, 409):
+            return answer
+        raise _refused(plan, answer)
 
 
 def _refused(plan: Delegation, answer: httpx.Response) -> Stop:

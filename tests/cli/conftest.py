@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,9 @@ class Deployment:
             "GITHUB_API_URL": gh.url,
             "GITHUB_ISSUE_BOT_TOKEN": GH_TOKEN,
             "BRIDGE_CONFIG": str(self.config_path),
+            "TMPDIR": str(
+                tmp
+            ),  # the host's sweep lock file, per test (a sweep elsewhere on the host holds its own)
         }
         self.configure()
 
@@ -134,7 +138,10 @@ def servers() -> Iterator[tuple[ServerThread, ServerThread]]:
 
 
 @pytest.fixture
-def deployment(servers: tuple[ServerThread, ServerThread], tmp_path: Path) -> Iterator[Deployment]:
+def deployment(
+    servers: tuple[ServerThread, ServerThread], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Deployment]:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the same for web processes in this process
     fs, gh = servers
     deployment = Deployment(fs, gh, tmp_path)
     deployment.reset()

@@ -150,6 +150,8 @@ def test_bodies_that_parse() -> None:
     parsed = parse_sweep_request(b'{"dry_run": true, "mailboxes": [2, "2", " Ops@Example.com "]}')
     assert parsed == SweepRequest(dry_run=True, mailboxes=(2, "ops@example.com"))
     assert parsed.same_pass(SweepRequest(dry_run=True, mailboxes=("ops@example.com", 2)))
+    # Digits that are not ASCII ("²".isdigit() is True) are names, never mailbox ids or a crash.
+    assert parse_sweep_request('{"mailboxes": ["²", "١٢"]}'.encode()).mailboxes == ("²", "١٢")
     assert not parsed.same_pass(SweepRequest(dry_run=False, mailboxes=(2, "ops@example.com")))
 
 

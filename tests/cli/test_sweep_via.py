@@ -6,11 +6,18 @@ locally and says so; a refused token is a settings error (exit 2), never a silen
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
 
 from bridge.app import create_app
+from bridge.cli_remote import Delegation, run_sweep_via
+from bridge.doctor import Exit
 from bridge.sandbox.serve import ServerThread
 from bridge.settings import load_settings
 from tests.cli.conftest import Deployment
@@ -97,12 +104,49 @@ def test_a_writing_local_pass_is_refused_while_the_web_process_answers(
     cid = deployment.conversation(2, ["bug"])
     code, data = deployment.run_json("sweep", "--local", BRIDGE_URL=web, BRIDGE_ADMIN_TOKEN=TOKEN, **LIVE)
     assert code == 2 and data["error"] == "web_process_running", data
-    assert f"the web process at {web} is up" in data["message"] and "without --local" in data["message"]
+    assert f"the web process at {web} answers" in data["message"] and "without --local" in data["message"]
     assert deployment.gh_writes() == [] and field_value(deployment, cid) == ""
     # Down (nothing answers at BRIDGE_URL): exactly what --local is for.
     code, data = deployment.run_json("sweep", "--local", BRIDGE_URL=NOBODY, BRIDGE_ADMIN_TOKEN=TOKEN, **LIVE)
     assert code == 0 and data["via"] == "local" and data["outcomes"] == {"linked": 1}, data
     assert field_value(deployment, cid)
+
+
+@pytest.fixture
+def busy() -> Iterator[str]:
+    """Something that answers every request like uvicorn at --limit-concurrency: 503, plain text."""
+
+    async def unavailable(_request: Request) -> Response:
+        return PlainTextResponse("Service Unavailable", status_code=503)
+
+    app = Starlette(routes=[Route("/{path:path}", unavailable, methods=["GET", "POST"])])
+    with ServerThread(app) as server:
+        yield server.url
+
+
+def test_a_busy_web_process_is_asked_again_never_swept_around(deployment: Deployment, busy: str) -> None:
+    """A 503 may be the web process at its concurrency limit: a local pass then could race its webhooks."""
+    cid = deployment.conversation(2, ["bug"])
+    settings = load_settings({**deployment.env, **LIVE, "BRIDGE_ADMIN_TOKEN": TOKEN})
+    plan = Delegation(busy, poll_seconds=0.05, lost_after_seconds=0.5)
+    result = asyncio.run(run_sweep_via(settings, busy, dry_run=False, mailboxes=(), delegation=plan))
+    assert result.exit == Exit.UNREACHABLE and result.data["error"] == "web_unavailable", result.data
+    assert "BRIDGE_URL= freescout-bridge sweep --local" in result.data["message"]
+    assert deployment.gh_writes() == [] and field_value(deployment, cid) == ""
+    code, data = deployment.run_json("sweep", "--local", BRIDGE_URL=busy, BRIDGE_ADMIN_TOKEN=TOKEN, **LIVE)
+    assert code == 2 and data["error"] == "web_process_running", data
+    assert deployment.gh_writes() == []
+
+
+def test_a_bridge_url_without_a_scheme_is_refused_for_local_passes_too(deployment: Deployment) -> None:
+    code, data = deployment.run_json("sweep", "--local", BRIDGE_URL="bridge.example.com", **LIVE)
+    assert code == 2 and "http:// or https://" in data["message"]
+    assert deployment.gh_writes() == []
+
+
+def test_a_mailbox_written_in_other_digits_is_a_name_not_a_crash(deployment: Deployment) -> None:
+    code, data = deployment.run_json("sweep", "--local", "--dry-run", "--mailbox", "²")
+    assert code == 2 and data["error"] == "unknown_mailbox", data
 
 
 def test_via_and_local_exclude_each_other(deployment: Deployment) -> None:
