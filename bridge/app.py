@@ -11,6 +11,7 @@ import contextlib
 import hmac
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
@@ -126,14 +127,18 @@ async def read_body(request: Request, limit: int, timeout: float) -> bytes:
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
+_LONG_DIGITS = re.compile(rb"\d{20}")
+
+
 def parse_json(raw: bytes) -> Any:
     """orjson first (several times faster on FreeScout's escaped JSON); the standard library decides
-    whatever orjson refuses, so what is accepted stays exactly what ``json.loads`` accepts (lone
-    surrogate escapes, integers beyond 64 bits, UTF-16 bodies)."""
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        pass
+    whatever orjson refuses (lone surrogate escapes, UTF-16 bodies) and any body with a run of 20 digits,
+    so what is accepted, and what it decodes to, stays exactly what ``json.loads`` gives."""
+    if _LONG_DIGITS.search(raw) is None:  # orjson turns integers beyond 64 bits into floats
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass
     try:
         return json.loads(raw)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError, bad UTF-8, huge ints, deep nesting
@@ -155,6 +160,9 @@ def _error_response(exc: Exception) -> tuple[Response, str, str]:
         )
     if isinstance(exc, PayloadError):
         return error_body(400, exc.reason, exc.message), "refused", exc.reason
+    if isinstance(exc, ClientDisconnect):  # nobody reads this answer; the log line is what matters
+        message = "the client closed the connection before the body arrived"
+        return error_body(400, "client_disconnected", message), "refused", "client_disconnected"
     if isinstance(exc, TransientUpstreamError):
         wait = str(max(1, int(exc.retry_after or 30)))
         kind = "budget_exhausted" if isinstance(exc, BudgetExhausted) else "upstream_unavailable"

@@ -112,12 +112,15 @@ def processors() -> list[Any]:
 
 
 def render_json(_logger: Any, _name: str, event_dict: MutableMapping[str, Any]) -> str:
-    """One JSON line. orjson is several times faster than ``json`` on the per-delivery line; ``json`` takes
-    what orjson refuses (a lone surrogate from a fuzzed header, a non-string key, a 65-bit integer)."""
+    """One ASCII JSON line. orjson is several times faster than ``json`` on the per-delivery line; ``json``
+    takes what orjson refuses (a lone surrogate, a non-string key, a 65-bit integer) and non-ASCII text."""
     try:
-        return orjson.dumps(event_dict, default=repr).decode()
+        line = orjson.dumps(event_dict, default=repr)
+        if line.isascii():  # the usual case; otherwise ``json`` escapes, as a non-UTF-8 stdout needs
+            return line.decode()
     except TypeError:
-        return json.dumps(event_dict, default=repr)
+        pass
+    return json.dumps(event_dict, default=repr)
 
 
 def configure(
