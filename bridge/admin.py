@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import json
 import os
 import time
@@ -24,10 +23,11 @@ from typing import Any
 
 import structlog
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from bridge import logs
+from bridge.answers import bearer_matches, error_body, json_response, unauthorised
 from bridge.cli_commands import Result, shadow, sweep_once
 from bridge.doctor import Exit
 from bridge.freescout_api import FreeScoutAPI
@@ -241,10 +241,6 @@ class SweepRunner:
 # -- the HTTP side --------------------------------------------------------------------------------------
 
 
-def _refusal(status: int, error: str, message: str, headers: dict[str, str] | None = None) -> Response:
-    return JSONResponse({"error": error, "message": message}, status_code=status, headers=headers)
-
-
 class BadRequest(Exception):
     def __init__(self, error: str, message: str) -> None:
         super().__init__(message)
@@ -255,21 +251,14 @@ class BadRequest(Exception):
 def check_token(settings: Settings, request: Request) -> Response | None:
     """``None`` if the request carries the admin token; else the refusal (these routes trigger writes)."""
     if settings.admin_token is None:
-        return _refusal(
+        return error_body(
             403,
             "admin_disabled",
             "set BRIDGE_ADMIN_TOKEN in the web process's environment to enable the admin endpoints "
             "(they trigger writes, so they never run without it)",
         )
-    given = request.headers.get("authorization", "").encode()
-    expected = ("Bearer " + settings.admin_token.reveal()).encode()
-    if not hmac.compare_digest(given, expected):
-        return _refusal(
-            401,
-            "unauthorised",
-            "this endpoint needs Authorization: Bearer $BRIDGE_ADMIN_TOKEN",
-            {"WWW-Authenticate": "Bearer"},
-        )
+    if not bearer_matches(settings.admin_token, request):
+        return unauthorised()
     return None
 
 
@@ -329,7 +318,7 @@ def admin_routes(settings: Settings, runner: SweepRunner) -> list[Route]:
             if refused is not None:
                 return refused
             if not runner.ready:
-                return _refusal(409, "not_ready", "the web process is still starting; try again")
+                return error_body(409, "not_ready", "the web process is still starting; try again")
             return await handler(request)
 
         return endpoint
@@ -338,7 +327,7 @@ def admin_routes(settings: Settings, runner: SweepRunner) -> list[Route]:
         try:
             wanted = parse_sweep_request(await _small_body(request))
         except BadRequest as exc:
-            return _refusal(400, exc.error, exc.message)
+            return error_body(400, exc.error, exc.message)
         try:
             sweep_pass, joined = runner.start(wanted)
         except SweepBusy as busy:
@@ -347,9 +336,9 @@ def admin_routes(settings: Settings, runner: SweepRunner) -> list[Route]:
                 "message": f"a different sweep pass ({busy.running.id}) is running; ask again when it ends",
                 "sweep_id": busy.running.id,
             }
-            return JSONResponse(busy_body, status_code=409)
+            return json_response(busy_body, 409)
         body = {"sweep_id": sweep_pass.id, "state": "running", "joined": joined}
-        return JSONResponse(body, status_code=202, headers={"Location": f"{SWEEP_PATH}/{sweep_pass.id}"})
+        return json_response(body, 202, {"Location": f"{SWEEP_PATH}/{sweep_pass.id}"})
 
     async def sweep_status(request: Request) -> Response:
         sweep_id = str(request.path_params["sweep_id"])
@@ -359,8 +348,8 @@ def admin_routes(settings: Settings, runner: SweepRunner) -> list[Route]:
                 f"this web process knows no sweep {sweep_id[:32]!r}: it keeps the last {KEEP_RESULTS} "
                 "and forgets them when it restarts"
             )
-            return _refusal(404, "unknown_sweep", message)
-        return JSONResponse(sweep_pass.as_dict())
+            return error_body(404, "unknown_sweep", message)
+        return json_response(sweep_pass.as_dict())
 
     return [
         Route(SWEEP_PATH, guarded(start_sweep), methods=["POST"], name="admin-sweep"),

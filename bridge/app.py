@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import json
 import os
 import re
@@ -31,6 +30,7 @@ from starlette.routing import Route
 
 from bridge import logs, retry, wiring
 from bridge.admin import SweepRequest, SweepRunner, admin_routes
+from bridge.answers import bearer_matches, error_body, json_response, unauthorised
 from bridge.criteria import CONVERSATION_EVENTS, Action, Decision
 from bridge.errors import BudgetExhausted, DeadlineExceeded, PermanentUpstreamError, TransientUpstreamError
 from bridge.freescout_api import FreeScoutAPI
@@ -67,21 +67,6 @@ class Services:
     mailboxes: MailboxDirectory
     metrics: Metrics
     verifier: Verifier  # the webhook secrets, prepared once per process
-
-
-def json_response(
-    payload: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
-) -> Response:
-    """A JSON answer rendered by orjson; ``json`` takes what orjson refuses (a lone surrogate)."""
-    try:
-        body = orjson.dumps(payload)
-    except TypeError:
-        body = json.dumps(payload).encode()
-    return Response(body, status, headers, media_type="application/json")
-
-
-def error_body(status: int, error: str, message: str, headers: dict[str, str] | None = None) -> Response:
-    return json_response({"error": error, "message": message}, status, headers)
 
 
 async def read_body(request: Request, limit: int, timeout: float) -> bytes:
@@ -356,19 +341,7 @@ def create_app(
         return json_response({"status": "ok"})
 
     def authorised(request: Request) -> bool:
-        if settings.admin_token is None:
-            return True
-        given = request.headers.get("authorization", "")
-        expected = "Bearer " + settings.admin_token.reveal()
-        return hmac.compare_digest(given.encode(), expected.encode())
-
-    def unauthorised() -> Response:
-        return error_body(
-            401,
-            "unauthorised",
-            "this endpoint needs Authorization: Bearer $BRIDGE_ADMIN_TOKEN",
-            {"WWW-Authenticate": "Bearer"},
-        )
+        return settings.admin_token is None or bearer_matches(settings.admin_token, request)
 
     async def metrics_endpoint(request: Request) -> Response:
         if not authorised(request):

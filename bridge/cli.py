@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 
 from bridge import logs
 from bridge.cli_commands import Result, run_check, run_sweep, run_sync
-from bridge.cli_remote import run_sweep_via, web_process_answers
+from bridge.cli_remote import local_pass_refused, run_sweep_via
 from bridge.doctor import Exit
 from bridge.settings import Settings, SettingsError, load_settings
 
@@ -235,18 +235,10 @@ async def _sweep(args: argparse.Namespace, env: Mapping[str, str], settings: Set
     via = "" if args.local else (args.via if args.via is not None else configured).strip()
     if via:
         return await run_sweep_via(settings, via, dry_run=args.dry_run, mailboxes=refs)
-    if configured and not args.dry_run and not configured.startswith(("http://", "https://")):
-        message = f"BRIDGE_URL must be the web process's base URL (http:// or https://), not {configured!r}"
-        return Result(Exit.USAGE, {"error": "settings", "message": message, "via": "local"}, message)
-    if configured and not args.dry_run and await web_process_answers(configured):
-        # A writing pass beside a live web process could race its webhooks: refuse rather than risk it.
-        message = (
-            f"the web process at {configured} answers, so it must run the pass (it is the single writer): "
-            "run without --local. --local is for when the web process is down (runbooks/deploy.md)"
-        )
-        return Result(
-            Exit.USAGE, {"error": "web_process_running", "message": message, "via": "local"}, message
-        )
+    if configured and not args.dry_run:
+        refused = await local_pass_refused(configured)
+        if refused is not None:
+            return refused
     result = await run_sweep(settings, dry_run=args.dry_run, mailboxes=refs)
     return Result(result.exit, {**result.data, "via": "local"}, result.text)
 

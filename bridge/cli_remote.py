@@ -63,9 +63,9 @@ async def run_sweep_via(
 ) -> Result:
     """The pass in the web process at ``url``; locally (and saying so) if nothing answers there."""
     plan = delegation or Delegation(url.rstrip("/"))
-    if not plan.url.startswith(("http://", "https://")):
-        message = f"BRIDGE_URL / --via must be the web process's base URL (http:// or https://), not {url!r}"
-        return Result(Exit.USAGE, {"error": "settings", "message": message}, message)
+    bad = _bad_url(url, {})
+    if bad is not None:
+        return bad
     if settings.admin_token is None:
         message = (
             f"sweeping through the web process at {plan.url} needs BRIDGE_ADMIN_TOKEN (the web process's "
@@ -89,7 +89,28 @@ async def run_sweep_via(
     return _tagged(local, f"local (web process unreachable: {reason})", note)
 
 
-async def web_process_answers(url: str) -> bool:
+def _bad_url(url: str, extra: dict[str, str]) -> Result | None:
+    """A usage error unless ``url`` is an http(s) base URL (``extra`` joins the JSON)."""
+    if url.strip().startswith(("http://", "https://")):
+        return None
+    message = f"BRIDGE_URL / --via must be the web process's base URL (http:// or https://), not {url!r}"
+    return Result(Exit.USAGE, {"error": "settings", "message": message, **extra}, message)
+
+
+async def local_pass_refused(url: str) -> Result | None:
+    """The refusal of a writing ``--local`` pass while a web process answers at ``url`` (BRIDGE_URL)."""
+    bad = _bad_url(url, {"via": "local"})
+    if bad is not None or not await _web_process_answers(url):
+        return bad
+    # A writing pass beside a live web process could race its webhooks: refuse rather than risk it.
+    message = (
+        f"the web process at {url} answers, so it must run the pass (it is the single writer): "
+        "run without --local. --local is for when the web process is down (runbooks/deploy.md)"
+    )
+    return Result(Exit.USAGE, {"error": "web_process_running", "message": message, "via": "local"}, message)
+
+
+async def _web_process_answers(url: str) -> bool:
     """Whether anything answers HTTP at ``url`` (``GET /healthz``, 3 s at most). Any answer counts, even a
     redirect or a 503: a busy web process is still a writer, so only silence means it is down."""
     try:
