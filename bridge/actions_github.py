@@ -16,7 +16,7 @@ from github import Auth, Github, GithubException
 
 from bridge.actions_decide import Comment, IssueState, parse_issue
 from bridge.errors import TransientUpstreamError
-from bridge.github_api import translate
+from bridge.github_api import pygithub, translate
 
 T = TypeVar("T")
 API = "github"
@@ -26,16 +26,12 @@ def make_actions_github(
     token: str, base_url: str, *, timeout: int = 10, write_spacing: float = 1.0
 ) -> Github:
     """PyGithub as github.md 4.1 and 4.5 advise for a workflow script: lazy, no retries, spaced writes."""
-    return Github(
-        auth=Auth.Token(token),
-        base_url=base_url,
-        timeout=timeout,
-        per_page=100,
-        lazy=True,
-        retry=None,
-        seconds_between_requests=None,
-        seconds_between_writes=write_spacing,
+    return pygithub(
+        Auth.Token(token),
+        base_url,
+        timeout,
         user_agent="freescout-github-bridge-actions",
+        write_spacing=write_spacing,
     )
 
 

@@ -44,6 +44,19 @@ def make_github(auth: GitHubAuth, base_url: str, timeout: int = 5) -> Github:
         credentials = Auth.AppAuth(auth.app_id, auth.private_key.reveal()).get_installation_auth(
             auth.installation_id, token_permissions={"issues": "write", "metadata": "read"}
         )
+    return pygithub(credentials, base_url, timeout, user_agent="freescout-github-bridge")
+
+
+def pygithub(
+    credentials: Auth.Auth,
+    base_url: str,
+    timeout: int,
+    *,
+    user_agent: str,
+    write_spacing: float | None = None,
+) -> Github:
+    """PyGithub as github.md 4.1 and 4.5 advise, for the web process and the Actions script alike: lazy,
+    100 per page, no retries of its own; writes spaced by PyGithub only where no ``WriteGate`` does it."""
     return Github(
         auth=credentials,
         base_url=base_url,
@@ -52,8 +65,8 @@ def make_github(auth: GitHubAuth, base_url: str, timeout: int = 5) -> Github:
         lazy=True,
         retry=None,
         seconds_between_requests=None,
-        seconds_between_writes=None,
-        user_agent="freescout-github-bridge",
+        seconds_between_writes=write_spacing,
+        user_agent=user_agent,
     )
 
 
