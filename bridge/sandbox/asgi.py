@@ -11,6 +11,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 RAW_SEND_KEY = "sandbox.raw_send"
@@ -50,6 +52,15 @@ async def drop_connection(scope: Scope, *, abort: bool) -> bool:
             break
         await asyncio.sleep(0)
     return True
+
+
+async def recorded_requests(request: Request) -> Response:
+    """``GET /_sim/requests``: what the simulator received, oldest first; ``DELETE`` forgets it."""
+    log: RequestLog = request.app.state.sim.requests
+    if request.method == "DELETE":
+        log.clear()
+        return Response(status_code=204)
+    return JSONResponse({"requests": log.snapshot()})
 
 
 class RequestLog:

@@ -22,7 +22,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from bridge.sandbox import freescout_api, freescout_api_misc, freescout_control, freescout_faults
-from bridge.sandbox.asgi import RecorderMiddleware, SimStarlette, parse_json_bytes
+from bridge.sandbox.asgi import RecorderMiddleware, SimStarlette, parse_json_bytes, recorded_requests
 from bridge.sandbox.freescout_faults import FaultGate, FreeScoutFaults
 from bridge.sandbox.freescout_http import PhpJSONResponse
 from bridge.sandbox.freescout_state import DEFAULT_RETRY_DELAYS, FreeScoutSim, FreeScoutSimConfig
@@ -71,14 +71,6 @@ async def wait_idle(request: Request) -> Response:
     hub = _sim(request).hub
     idle = await hub.wait_idle(float(body.get("timeout", 10)))
     return JSONResponse({"idle": idle, "pending": hub.pending()}, status_code=200 if idle else 504)
-
-
-async def recorded_requests(request: Request) -> Response:
-    sim = _sim(request)
-    if request.method == "DELETE":
-        sim.requests.clear()
-        return Response(status_code=204)
-    return JSONResponse({"requests": sim.requests.snapshot()})
 
 
 async def state(request: Request) -> Response:

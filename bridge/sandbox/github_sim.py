@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from bridge.sandbox import github_api, github_api_labels
 from bridge.sandbox import github_render as render
-from bridge.sandbox.asgi import RecorderMiddleware, SimStarlette, parse_json_bytes
+from bridge.sandbox.asgi import RecorderMiddleware, SimStarlette, parse_json_bytes, recorded_requests
 from bridge.sandbox.github_gate import GitHubGate
 from bridge.sandbox.github_http import base_url
 from bridge.sandbox.github_state import DEFAULT_LABELS, GitHubSim, GitHubSimConfig
@@ -35,14 +35,6 @@ def _sim(request: Request) -> GitHubSim:
 
 async def _json(request: Request) -> Any:
     return parse_json_bytes(await request.body())
-
-
-async def recorded_requests(request: Request) -> Response:
-    sim = _sim(request)
-    if request.method == "DELETE":
-        sim.requests.clear()
-        return Response(status_code=204)
-    return JSONResponse({"requests": sim.requests.snapshot()})
 
 
 async def state(request: Request) -> Response:
