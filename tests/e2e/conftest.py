@@ -36,12 +36,7 @@ def gh() -> Iterator[GitHub]:
         yield sim
         traffic = sim.requests()
         sim.close()
-    problems: list[str] = []
-    for r in traffic:
-        query = {k: v if isinstance(v, str) else v[-1] for k, v in (r.get("query") or {}).items()}
-        problems += openapi_check.request_errors(r["method"], r["path"], r.get("json"), query)
-        if isinstance(r.get("status"), int) and 200 <= r["status"] < 300:
-            problems += openapi_check.response_errors(r["method"], r["path"], r["status"], r.get("response"))
+    problems = openapi_check.traffic_errors(traffic)
     assert not problems, "GitHub traffic breaks GitHub's REST description:\n" + "\n".join(problems)
 
 

@@ -62,17 +62,6 @@ def wait_for(check: Callable[[], bool], timeout: float = 30, what: str = "condit
         time.sleep(0.05)
 
 
-def openapi_problems(traffic: list[dict[str, Any]]) -> list[str]:
-    """Every request the bridge sent to GitHub, and every successful answer, against GitHub's description."""
-    problems: list[str] = []
-    for r in traffic:
-        query = {k: v if isinstance(v, str) else v[-1] for k, v in (r.get("query") or {}).items()}
-        problems += openapi_check.request_errors(r["method"], r["path"], r.get("json"), query)
-        if isinstance(r.get("status"), int) and 200 <= r["status"] < 300:
-            problems += openapi_check.response_errors(r["method"], r["path"], r["status"], r.get("response"))
-    return problems
-
-
 async def send_copies(url: str, raw: bytes, headers: dict[str, str], copies: int) -> list[int]:
     """``copies`` posts of the same signed bytes, all in flight together, each on a new connection.
 
@@ -211,5 +200,5 @@ def open_rig(
                 bridge.stop()
             rig.fs.close()
             rig.gh.close()
-    problems = openapi_problems(traffic) if validate else []
+    problems = openapi_check.traffic_errors(traffic) if validate else []
     assert not problems, "GitHub traffic breaks GitHub's REST description:\n" + "\n".join(problems)

@@ -173,3 +173,14 @@ def validate_response(method: str, path: str, status: int, body: Any) -> None:
     errors = response_errors(method, path, status, body)
     if errors:
         raise SchemaMismatch(f"{method} {path} -> {status} response:\n  " + "\n  ".join(errors))
+
+
+def traffic_errors(traffic: list[dict[str, Any]]) -> list[str]:
+    """Every request recorded by the GitHub simulator, and every successful answer, against the description."""
+    problems: list[str] = []
+    for r in traffic:
+        query = {k: v if isinstance(v, str) else v[-1] for k, v in (r.get("query") or {}).items()}
+        problems += request_errors(r["method"], r["path"], r.get("json"), query)
+        if isinstance(r.get("status"), int) and 200 <= r["status"] < 300:
+            problems += response_errors(r["method"], r["path"], r["status"], r.get("response"))
+    return problems
