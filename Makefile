@@ -17,15 +17,16 @@ $(STAMP): requirements.lock pyproject.toml
 
 ## The bridge's main job on built-in local simulators: no FreeScout or GitHub account needed.
 demo: install
-	$(BIN)/python -m bridge.demo $(ARGS)
+	$(BIN)/python -m sandbox.demo $(ARGS)
 
 ## The whole suite: lint, types, workflow lint and every test.
 test: install lint typecheck
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
-	$(BIN)/ruff check bridge tests bench
-	$(BIN)/ruff format --check bridge tests bench
+	$(BIN)/ruff check bridge sandbox tests bench
+	$(BIN)/ruff format --check bridge sandbox tests bench
+	$(BIN)/lint-imports
 
 typecheck: install
 	$(BIN)/mypy

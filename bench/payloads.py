@@ -10,8 +10,8 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
-from bridge.sandbox.phpjson import dumps as php_json
 from bridge.signature import sign_freescout
+from sandbox.phpjson import dumps as php_json
 from tests.helpers import SECRET, fixture
 
 BENCH_CONFIG = """\

@@ -33,10 +33,10 @@ import httpx
 
 from bench import openloop, oversize
 from bench.payloads import BENCH_CONFIG, signed_requests, write_wrk_requests
-from bridge.sandbox import freescout_sim, github_sim
-from bridge.sandbox.freescout_sim import FreeScoutSimConfig
-from bridge.sandbox.github_sim import GitHubSimConfig
-from bridge.sandbox.serve import ServerThread
+from sandbox import freescout_sim, github_sim
+from sandbox.freescout_sim import FreeScoutSimConfig
+from sandbox.github_sim import GitHubSimConfig
+from sandbox.serve import ServerThread
 from tests.hardening.procfile import free_port, procfile_web_args
 
 ROOT = Path(__file__).resolve().parents[1]

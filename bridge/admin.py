@@ -28,8 +28,8 @@ from starlette.routing import Route
 
 from bridge import logs
 from bridge.answers import bearer_matches, error_body, json_response, unauthorised
-from bridge.cli_commands import Result, shadow, sweep_once
-from bridge.doctor import Exit
+from bridge.cli.commands import Result, shadow, sweep_once
+from bridge.cli.doctor import Exit
 from bridge.freescout_api import FreeScoutAPI
 from bridge.github_api import GitHubIssues
 from bridge.linker import Linker

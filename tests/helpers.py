@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bridge.sandbox.phpjson import dumps as php_json
 from bridge.signature import sign_freescout
+from sandbox.phpjson import dumps as php_json
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SECRET = "0123456789abcdef0123456789abcdef"

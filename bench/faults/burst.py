@@ -40,7 +40,7 @@ from bench.faults.common import (
     save,
     sweeps_logged,
 )
-from bridge.sandbox.github_sim import GitHubSimConfig
+from sandbox.github_sim import GitHubSimConfig
 from tests.faults.rig import Rig, bridge_config, open_rig, wait_for
 
 MINUTE = 5.0  # one FreeScout scheduler minute, compressed

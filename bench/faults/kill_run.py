@@ -39,7 +39,7 @@ from bench.faults.common import (
     sweeps_logged,
     write_times,
 )
-from bridge.sandbox.github_sim import GitHubSimConfig
+from sandbox.github_sim import GitHubSimConfig
 from tests.faults.rig import Rig, bridge_config, open_rig, wait_for
 
 MINUTE = 0.5  # one FreeScout scheduler minute, compressed

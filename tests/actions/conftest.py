@@ -1,8 +1,8 @@
 """The Actions script against the local simulators, run as a subprocess the way a workflow step runs it.
 
-One FreeScout simulator and one GitHub simulator (``bridge.sandbox``) serve the whole module on loopback;
+One FreeScout simulator and one GitHub simulator (``sandbox``) serve the whole module on loopback;
 every test starts from ``POST /_sim/reset``. ``Harness.run`` writes a payload file, runs
-``python -m bridge.actions_sync`` with a clean environment pointing at both, and checks on every run that
+``python -m bridge.actions.sync`` with a clean environment pointing at both, and checks on every run that
 neither secret nor the issue body leaks into stdout, stderr or the step summary.
 """
 
@@ -21,9 +21,9 @@ import httpx
 import pytest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bridge.sandbox import freescout_sim, github_sim
-from bridge.sandbox.asgi import RAW_SEND_KEY, drop_connection
-from bridge.sandbox.serve import ServerThread
+from sandbox import freescout_sim, github_sim
+from sandbox.asgi import RAW_SEND_KEY, drop_connection
+from sandbox.serve import ServerThread
 from tests.actions.payloads import REPOSITORY, labeled
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -169,7 +169,7 @@ class Harness:
         env = {"GITHUB_EVENT_PATH": str(event), "GITHUB_STEP_SUMMARY": str(summary), **self.env(**overrides)}
         env = {k: v for k, v in env.items() if v is not None}
         proc = subprocess.run(
-            [sys.executable, "-m", "bridge.actions_sync"],
+            [sys.executable, "-m", "bridge.actions.sync"],
             env=env,
             cwd=ROOT,
             capture_output=True,

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bridge.actions_config import ConfigError, load_actions_config, parse_mailbox, secret_values
-from bridge.actions_decide import IssueState
-from bridge.actions_render import (
+from bridge.actions.config import ConfigError, load_actions_config, parse_mailbox, secret_values
+from bridge.actions.decide import IssueState
+from bridge.actions.render import (
     Problem,
     Report,
     add_mask,
@@ -22,7 +22,7 @@ from bridge.actions_render import (
     summary_markdown,
     ticket_html,
 )
-from bridge.actions_sync import run
+from bridge.actions.sync import run
 from bridge.errors import PermanentUpstreamError, TransientUpstreamError, UpstreamError
 from bridge.vocab import issue_marker
 from tests.actions.payloads import ISSUE_URL, payload

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bridge.actions_decide import (
+from bridge.actions.decide import (
     Action,
     Comment,
     Decision,

@@ -1,4 +1,4 @@
-"""``python -m bridge.actions_sync`` end to end, against the FreeScout and GitHub simulators.
+"""``python -m bridge.actions.sync`` end to end, against the FreeScout and GitHub simulators.
 
 Every test asserts what each side received. Secrets and the issue body are checked for leaks on every run
 (``Harness.run``).

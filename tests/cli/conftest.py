@@ -19,8 +19,8 @@ from typing import Any
 import httpx
 import pytest
 
-from bridge.sandbox import freescout_sim, github_sim
-from bridge.sandbox.serve import ServerThread
+from sandbox import freescout_sim, github_sim
+from sandbox.serve import ServerThread
 
 FS_API_KEY = "fs-sim-api-key-0123456789abcdef"
 WEBHOOK_SECRET = "0123456789abcdef0123456789abcdef"

@@ -17,10 +17,10 @@ import pytest
 
 from bridge.admin import KEEP_RESULTS, BadRequest, SweepBusy, SweepRequest, SweepRunner, parse_sweep_request
 from bridge.app import create_app
-from bridge.cli_services import services
+from bridge.cli.services import services
 from bridge.metrics import Metrics
-from bridge.sandbox.serve import ServerThread
 from bridge.settings import Settings, load_settings
+from sandbox.serve import ServerThread
 from tests.cli.conftest import Deployment
 from tests.cli.test_sync_sweep import field_value
 

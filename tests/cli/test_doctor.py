@@ -6,8 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from bridge.criteria import CONVERSATION_EVENTS
-from bridge.doctor import (
+from bridge.cli.doctor import (
     OK,
     WEBHOOK_EVENTS,
     Answer,
@@ -21,6 +20,7 @@ from bridge.doctor import (
     wanted_labels,
     webhook_urls,
 )
+from bridge.criteria import CONVERSATION_EVENTS
 
 ALL_LABELS = (
     "freescout-linked",

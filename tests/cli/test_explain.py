@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.cli import EXIT_CODES, _parser
-from bridge.cli_explain import REASONS, outcome_line, reason_sentence
+from bridge.cli.explain import REASONS, outcome_line, reason_sentence
+from bridge.cli.main import EXIT_CODES, _parser
 from bridge.linker import Outcome
 from bridge.model import Conversation, CustomField
 from bridge.settings import BridgeConfig

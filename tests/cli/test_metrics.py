@@ -9,9 +9,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bridge.app import create_app
-from bridge.sandbox.serve import ServerThread
 from bridge.settings import load_settings
 from bridge.signature import sign_freescout
+from sandbox.serve import ServerThread
 from tests.cli.conftest import WEBHOOK_SECRET, Deployment
 
 ADMIN_TOKEN = "admin-token-for-tests"

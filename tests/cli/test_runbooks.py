@@ -15,9 +15,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from bridge.cli import EXIT_CODES
-from bridge.sandbox import github_sim
-from bridge.sandbox.serve import ServerThread
+from bridge.cli.main import EXIT_CODES
+from sandbox import github_sim
+from sandbox.serve import ServerThread
 from tests.cli.conftest import ROOT, Deployment, start_servers
 
 RUNBOOKS = (

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bridge.cli import serve_argv
+from bridge.cli.main import serve_argv
 from tests.cli.conftest import ROOT, Deployment
 
 

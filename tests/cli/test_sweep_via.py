@@ -16,10 +16,10 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from bridge.app import create_app
-from bridge.cli_remote import Delegation, run_sweep_via
-from bridge.doctor import Exit
-from bridge.sandbox.serve import ServerThread
+from bridge.cli.doctor import Exit
+from bridge.cli.remote import Delegation, run_sweep_via
 from bridge.settings import load_settings
+from sandbox.serve import ServerThread
 from tests.cli.conftest import Deployment
 from tests.cli.test_sync_sweep import field_value
 

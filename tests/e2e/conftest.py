@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from bridge.sandbox.freescout_sim import create_app as freescout_app
-from bridge.sandbox.freescout_state import FreeScoutSimConfig
-from bridge.sandbox.github_sim import GitHubSimConfig
-from bridge.sandbox.github_sim import create_app as github_app
-from bridge.sandbox.serve import ServerThread
+from sandbox.freescout_sim import create_app as freescout_app
+from sandbox.freescout_state import FreeScoutSimConfig
+from sandbox.github_sim import GitHubSimConfig
+from sandbox.github_sim import create_app as github_app
+from sandbox.serve import ServerThread
 from tests.e2e.harness import EVENTS, Bridge, FreeScout, GitHub, bridge_env
 from tests.sandbox import openapi_check
 

@@ -18,10 +18,10 @@ from typing import Any
 
 import httpx
 
-from bridge.sandbox.client import FreeScoutClient, GitHubClient
-from bridge.sandbox.freescout_state import FreeScoutSimConfig
-from bridge.sandbox.github_sim import GitHubSimConfig
 from bridge.vocab import WEBHOOK_EVENTS
+from sandbox.client import FreeScoutClient, GitHubClient
+from sandbox.freescout_state import FreeScoutSimConfig
+from sandbox.github_sim import GitHubSimConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 FS_KEY = FreeScoutSimConfig().api_key

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_demo_tells_the_story_and_exits_zero() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "bridge.demo"],
+        [sys.executable, "-m", "sandbox.demo"],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bridge.sandbox.phpjson import dumps as php_json
 from bridge.signature import sign_freescout
+from sandbox.phpjson import dumps as php_json
 from tests.e2e.harness import FS_SECRET, Bridge, FreeScout, GitHub
 
 pytestmark = pytest.mark.e2e

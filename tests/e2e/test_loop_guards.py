@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bridge.demo import run_direction_b
+from sandbox.demo import run_direction_b
 from tests.e2e.harness import Bridge, FreeScout, GitHub, bridge_env
 
 pytestmark = pytest.mark.e2e

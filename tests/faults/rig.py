@@ -20,12 +20,12 @@ from typing import Any
 
 import httpx
 
-from bridge.sandbox.freescout_sim import create_app as freescout_app
-from bridge.sandbox.freescout_state import FreeScoutSimConfig
-from bridge.sandbox.github_sim import GitHubSimConfig
-from bridge.sandbox.github_sim import create_app as github_app
-from bridge.sandbox.serve import ServerThread
 from bridge.vocab import conversation_ids_in
+from sandbox.freescout_sim import create_app as freescout_app
+from sandbox.freescout_state import FreeScoutSimConfig
+from sandbox.github_sim import GitHubSimConfig
+from sandbox.github_sim import create_app as github_app
+from sandbox.serve import ServerThread
 from tests.e2e.conftest import FAST_RETRIES
 from tests.e2e.harness import EVENTS, FS_SECRET, ROOT, Bridge, FreeScout, GitHub, bridge_env
 from tests.helpers import signed

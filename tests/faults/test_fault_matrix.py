@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bridge.sandbox.freescout_state import DEFAULT_RETRY_DELAYS
+from sandbox.freescout_state import DEFAULT_RETRY_DELAYS
 from tests.faults.rig import Rig, bridge_config, open_rig
 
 pytestmark = pytest.mark.e2e

@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from bridge.sandbox import freescout_sim
-from bridge.sandbox.serve import ServerThread
+from sandbox import freescout_sim
+from sandbox.serve import ServerThread
 
 API_KEY = freescout_sim.FreeScoutSimConfig.api_key
 NOTE = {"type": "note", "text": "<p>hello</p>", "user": 9}

@@ -17,11 +17,11 @@ import httpx
 import pytest
 
 from bridge.github_api import IssueRef
-from bridge.sandbox import freescout_sim, github_sim
-from bridge.sandbox.freescout_sim import FreeScoutSimConfig
-from bridge.sandbox.github_sim import GitHubSimConfig
-from bridge.sandbox.serve import ServerThread
 from bridge.settings import BridgeConfig, Settings, load_settings
+from sandbox import freescout_sim, github_sim
+from sandbox.freescout_sim import FreeScoutSimConfig
+from sandbox.github_sim import GitHubSimConfig
+from sandbox.serve import ServerThread
 from tests.helpers import SECRET
 
 FS = FreeScoutSimConfig()

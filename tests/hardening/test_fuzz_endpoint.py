@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from starlette.requests import Request
 
 from bridge.app import RequestError, create_app, read_body
-from bridge.sandbox.serve import ServerThread
 from bridge.signature import sign_freescout
+from sandbox.serve import ServerThread
 from tests.hardening.conftest import RecordingGitHub, Sim, assert_refusal, bridge_settings, loopback_client
 from tests.hardening.strategies import HOSTILE_BODIES, event_names, fuzz, mutated_conversations, raw_bodies
 from tests.helpers import SECRET, signed

@@ -15,8 +15,8 @@ import pytest
 
 from bridge import text
 from bridge.app import create_app
-from bridge.sandbox.serve import ServerThread
 from bridge.vocab import conversation_ids_in
+from sandbox.serve import ServerThread
 from tests.hardening.conftest import Sim, bridge_settings, loopback_client
 from tests.helpers import fixture, signed
 

@@ -21,13 +21,13 @@ import structlog
 
 from bridge import logs
 from bridge.app import create_app
-from bridge.sandbox import freescout_sim, github_sim
-from bridge.sandbox.freescout_sim import FreeScoutSimConfig
-from bridge.sandbox.github_sim import GitHubSimConfig
-from bridge.sandbox.phpjson import dumps as php_json
-from bridge.sandbox.serve import ServerThread
 from bridge.settings import BridgeConfig, load_settings
 from bridge.signature import sign_freescout
+from sandbox import freescout_sim, github_sim
+from sandbox.freescout_sim import FreeScoutSimConfig
+from sandbox.github_sim import GitHubSimConfig
+from sandbox.phpjson import dumps as php_json
+from sandbox.serve import ServerThread
 from tests.hardening.conftest import Sim, bridge_env
 from tests.hardening.procfile import UvicornBridge
 from tests.helpers import fixture

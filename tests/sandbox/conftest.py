@@ -17,8 +17,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bridge.sandbox import freescout_sim, github_sim
-from bridge.sandbox.serve import ServerThread
+from sandbox import freescout_sim, github_sim
+from sandbox.serve import ServerThread
 
 API_KEY = freescout_sim.FreeScoutSimConfig.api_key
 FAST_RETRIES = (0.02,) * 9

@@ -1,4 +1,4 @@
-"""ServerThread, the control-plane resets and ``python -m bridge.sandbox``."""
+"""ServerThread, the control-plane resets and ``python -m sandbox``."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import time
 import httpx
 import pytest
 
-from bridge.sandbox import freescout_sim, github_sim
-from bridge.sandbox.__main__ import _parser, build_app
-from bridge.sandbox.serve import ServerThread
+from sandbox import freescout_sim, github_sim
+from sandbox.__main__ import _parser, build_app
+from sandbox.serve import ServerThread
 from tests.sandbox.conftest import API_KEY
 
 
@@ -69,7 +69,7 @@ def test_python_dash_m_serves_the_github_simulator() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    cmd = [sys.executable, "-m", "bridge.sandbox", "github", "--port", str(port), "--log-level", "warning"]
+    cmd = [sys.executable, "-m", "sandbox", "github", "--port", str(port), "--log-level", "warning"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         for _ in range(100):

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bridge.sandbox import freescout_sim
+from sandbox import freescout_sim
 from tests.sandbox.conftest import API_KEY, FAST_RETRIES
 
 CONVERSATION_KEYS = {

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bridge.sandbox import freescout_sim, phpjson
+from sandbox import freescout_sim, phpjson
 from tests.sandbox.conftest import FAST_RETRIES, Receiver
 
 SECRET = freescout_sim.FreeScoutSimConfig.webhook_secret

@@ -10,8 +10,8 @@ import pytest
 import requests
 from github import Auth, Github, GithubException, GithubRetry, RateLimitExceededException
 
-from bridge.sandbox import github_sim
-from bridge.sandbox.serve import ServerThread
+from sandbox import github_sim
+from sandbox.serve import ServerThread
 
 
 def fault(control: httpx.Client, **spec: Any) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from github import Auth, Github, GithubException, GithubIntegration
 
-from bridge.sandbox.serve import ServerThread
+from sandbox.serve import ServerThread
 from tests.sandbox import openapi_check
 
 

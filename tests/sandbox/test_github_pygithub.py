@@ -16,8 +16,8 @@ from github import (
     UnknownObjectException,
 )
 
-from bridge.sandbox import github_sim
-from bridge.sandbox.serve import ServerThread
+from sandbox import github_sim
+from sandbox.serve import ServerThread
 
 
 def seed(control: httpx.Client, **spec: Any) -> Any:

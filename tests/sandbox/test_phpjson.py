@@ -9,8 +9,8 @@ import json
 
 import pytest
 
-from bridge.sandbox import phpjson
-from bridge.sandbox.freescout_webhooks import sign
+from sandbox import phpjson
+from sandbox.freescout_webhooks import sign
 
 
 def test_signature_matches_the_contract_test_vector() -> None:

@@ -1,0 +1,1 @@
+"""Direction B: the ``freescout-sync`` script that runs inside GitHub Actions."""
