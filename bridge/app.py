@@ -160,7 +160,10 @@ def _error_response(exc: Exception) -> tuple[Response, str, str]:
     if isinstance(exc, PermanentUpstreamError):
         message = f"{exc.api} {exc.operation} failed ({exc.reason}): {exc.hint}"
         return error_body(502, "upstream_rejected", message), "failed", f"{exc.api}:{exc.reason}"
-    raise exc
+    # A bug: answered like any other failure (FreeScout redelivers a 5xx), named by its type only; the
+    # traceback goes to the log beside the summary line, the exception's text never into the answer.
+    message = f"the bridge failed unexpectedly ({type(exc).__name__}); its log has the details"
+    return error_body(500, "internal_error", message), "failed", type(exc).__name__
 
 
 async def _settle(services: Services, event: str, conv: Conversation, context: dict[str, Any]) -> Outcome:
@@ -227,8 +230,11 @@ async def handle_delivery(services: Services, route: str, request: Request) -> R
         response, result, reason = _error_response(exc)
         if isinstance(exc, PermanentUpstreamError):
             fields = {"hint": exc.hint, "upstream_status": exc.status}
+        elif response.status_code == 500:
+            fields = {"exc_info": exc}  # the traceback, through the redactor like every other field
     duration_ms = round((time.perf_counter() - started) * 1000, 2)
-    level = "warning" if response.status_code >= 500 else "info"
+    status = response.status_code
+    level = "error" if status == 500 else "warning" if status >= 500 else "info"
     getattr(log, level)(
         "delivery",
         outcome=result,
