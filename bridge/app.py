@@ -297,6 +297,8 @@ def create_app(
         gh = github or GitHubIssues(
             wiring.github_client(settings), settings.github_repository, wiring.write_gate(settings), metrics
         )
+        if isinstance(gh, GitHubIssues):
+            metrics.watch_budget(gh.gate)
         mailboxes = MailboxDirectory(freescout, settings.config.mailboxes)
         linker = Linker(settings, freescout, gh, mailboxes, KeyedLocks())
         verifier = Verifier(s.reveal() for s in settings.webhook_secrets)

@@ -141,6 +141,11 @@ class GitHubIssues:
     def repository(self) -> str:
         return self._repository
 
+    @property
+    def gate(self) -> WriteGate:
+        """The process's write gate (its budget is shown on ``/metrics`` and the status page)."""
+        return self._gate
+
     def _run(self, operation: str, call: Callable[[], T], *, write: bool = False, content: bool = False) -> T:
         blocked = self._gate.blocked_for()
         left = retry.remaining()

@@ -46,6 +46,16 @@ class WriteGate:
         with self._state:
             return max(0.0, self._blocked_until - self._clock())
 
+    def budget_left(self) -> dict[str, int]:
+        """Content writes still allowed now in each window (``minute``, ``hour``): metrics, status page."""
+        with self._state:
+            now = self._clock()
+            left: dict[str, int] = {}
+            for (window, limit), name in zip(self._limits, ("minute", "hour"), strict=True):
+                used = sum(1 for t in self._content if t > now - window)
+                left[name] = max(0, limit - used)
+            return left
+
     def _budget_wait(self, now: float) -> float:
         wait = 0.0
         for window, limit in self._limits:

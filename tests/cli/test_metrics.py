@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import httpx
@@ -12,7 +13,7 @@ from bridge.app import create_app
 from bridge.settings import load_settings
 from bridge.signature import sign_freescout
 from sandbox.serve import ServerThread
-from tests.cli.conftest import WEBHOOK_SECRET, Deployment
+from tests.cli.conftest import ROOT, WEBHOOK_SECRET, Deployment
 
 ADMIN_TOKEN = "admin-token-for-tests"
 
@@ -98,3 +99,44 @@ def test_deliveries_sent_by_freescout_itself_are_counted(
     with httpx.Client(timeout=10) as client:
         counted = scrape(client, bridge)
     assert counted[("convo.created", "ops", "ignore", "no_trigger_tag")] == 1
+
+
+OPS_FILES = (ROOT / "ops" / "prometheus" / "alerts.yml", ROOT / "ops" / "grafana" / "bridge-dashboard.json")
+
+
+def test_the_dashboard_and_alert_rules_read_only_series_the_bridge_exports(
+    deployment: Deployment, bridge: ServerThread
+) -> None:
+    """Every ``bridge_*`` series named in ops/ is on a real scrape, and no ``*_created`` noise is."""
+    cid = deployment.conversation(2, ["bug"])
+    raw = deployment.http.get(
+        f"{deployment.fs.url}/api/conversations/{cid}",
+        headers={"X-FreeScout-API-Key": deployment.env["FREESCOUT_API_KEY"], "Accept": "application/json"},
+    ).content
+    auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    with httpx.Client(timeout=10) as client:
+        assert client.get(f"{bridge.url}/readyz", headers=auth).json()["ready"] is True
+        client.post(
+            f"{bridge.url}/api/webhooks/freescout/support",
+            content=raw,
+            headers={
+                "X-FreeScout-Event": "convo.created",
+                "X-FreeScout-Signature": sign_freescout(raw, WEBHOOK_SECRET),
+            },
+        ).raise_for_status()
+        text = client.get(f"{bridge.url}/metrics", headers=auth).text
+    exported = {s.name for f in text_string_to_metric_families(text) for s in f.samples}
+    assert not [name for name in exported if name.endswith("_created")]
+    used = {name for path in OPS_FILES for name in re.findall(r"\bbridge_[a-z_]+", path.read_text("utf-8"))}
+    assert used, "the ops files name no bridge series"
+    assert sorted(used - exported) == []
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for f in text_string_to_metric_families(text)
+        for s in f.samples
+    }
+    assert samples[("bridge_github_write_budget_remaining", (("window", "hour"),))] == 400
+    assert samples[("bridge_github_retry_after_seconds", ())] == 0
+    assert samples[("bridge_sweeps_total", (("result", "failed"),))] == 0
+    for api in ("freescout", "github"):
+        assert samples[("bridge_upstream_last_success_timestamp_seconds", (("api", api),))] > 1.7e9

@@ -62,6 +62,22 @@ def test_content_budget_per_minute_answers_with_retry_after() -> None:
         pass
 
 
+def test_budget_left_counts_content_writes_per_window() -> None:
+    clock = FakeClock()
+    g = gate(clock, spacing=0.0, per_minute=3, per_hour=5)
+    assert g.budget_left() == {"minute": 3, "hour": 5}
+    for _ in range(3):
+        with g.write(content=True, max_wait=None):
+            clock.now += 1
+    with g.write(content=False, max_wait=None):
+        pass
+    assert g.budget_left() == {"minute": 0, "hour": 2}
+    clock.now += 60
+    assert g.budget_left() == {"minute": 3, "hour": 2}
+    clock.now += 3600
+    assert g.budget_left() == {"minute": 3, "hour": 5}
+
+
 def test_no_write_inside_a_retry_after_window() -> None:
     clock = FakeClock()
     g = gate(clock, spacing=0.0)
