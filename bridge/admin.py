@@ -209,7 +209,7 @@ class SweepRunner:
             raise
         except Exception as exc:  # a bug in one pass must not end the schedule
             sweep_pass.failure = f"sweep failed: unexpected {type(exc).__name__} (details in the web log)"
-            self._metrics.sweeps.labels("failed").inc()
+            self._metrics.sweep_ended("failed", sweep_pass.source, sweep_pass.request.dry_run)
             log.error("sweep_failed", sweep_id=sweep_pass.id, error=type(exc).__name__, exc_info=True)
         finally:
             sweep_pass.finished_at = time.time()
@@ -231,11 +231,13 @@ class SweepRunner:
     def _count(self, sweep_pass: SweepPass) -> None:
         result = sweep_pass.result
         assert result is not None
+        source, dry_run = sweep_pass.source, sweep_pass.request.dry_run
         if "error" in result.data:
-            self._metrics.sweeps.labels("failed").inc()
+            self._metrics.sweep_ended("failed", source, dry_run)
             log.warning("sweep_failed", sweep_id=sweep_pass.id, reason=str(result.data["error"]))
         else:
-            self._metrics.sweeps.labels("stopped_early" if result.data.get("stopped_early") else "ok").inc()
+            ended = "stopped_early" if result.data.get("stopped_early") else "ok"
+            self._metrics.sweep_ended(ended, source, dry_run)
 
 
 # -- the HTTP side --------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from bridge import logs, retry, wiring
 from bridge.admin import SweepRequest, SweepRunner, admin_routes
 from bridge.answers import bearer_matches, error_body, json_response, unauthorised
 from bridge.criteria import CONVERSATION_EVENTS, Action, Decision
+from bridge.decisions import Activity
 from bridge.errors import BudgetExhausted, DeadlineExceeded, PermanentUpstreamError, TransientUpstreamError
 from bridge.freescout_api import FreeScoutAPI
 from bridge.github_api import GitHubIssues
@@ -42,6 +43,7 @@ from bridge.metrics import Metrics, bounded_event
 from bridge.model import Conversation, PayloadError, parse_conversation
 from bridge.settings import Settings, SettingsError, load_settings
 from bridge.signature import SignatureError, Verifier
+from bridge.status_page import status_routes
 
 log = logs.get_logger()
 
@@ -244,7 +246,11 @@ async def handle_delivery(services: Services, route: str, request: Request) -> R
         **context,
         **fields,
     )
-    services.metrics.delivered(bounded_event(event), route, result, reason)
+    known = bounded_event(event)
+    services.metrics.delivered(known, route, result, reason)
+    conversation_id = context.get("conversation_id")
+    issue_url = str(fields.get("issue_url", ""))
+    services.metrics.activity.decisions.record("webhook", known, conversation_id, result, reason, issue_url)
     return response
 
 
@@ -271,9 +277,10 @@ async def _readiness(services: Services) -> dict[str, str]:
     return checks
 
 
-async def _sweep_forever(runner: SweepRunner, interval: float) -> None:
+async def _sweep_forever(runner: SweepRunner, interval: float, activity: Activity) -> None:
     """The scheduled reconciler, through the runner ``POST /admin/sweep`` uses: one pass at a time."""
     while True:
+        activity.sweep_scheduled(interval)
         await asyncio.sleep(interval)
         await runner.run(SweepRequest(), source="schedule")  # never raises: failures end in its result
 
@@ -327,7 +334,7 @@ def create_app(
         scheduler = None
         if settings.config.sweep_interval_seconds > 0:
             interval = settings.config.sweep_interval_seconds
-            scheduler = asyncio.create_task(_sweep_forever(sweeps, interval))
+            scheduler = asyncio.create_task(_sweep_forever(sweeps, interval, metrics.activity))
         try:
             yield
         finally:
@@ -372,6 +379,12 @@ def create_app(
     ]
     routes += [Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", metrics_endpoint)]
     routes += admin_routes(settings, sweeps)
+
+    def mailbox_directory() -> MailboxDirectory | None:
+        services = holder.get("services")
+        return None if services is None else services.mailboxes
+
+    routes += status_routes(settings, metrics, mailbox_directory)
 
     async def http_error(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)

@@ -23,6 +23,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from bridge.criteria import CONVERSATION_EVENTS
+from bridge.decisions import Activity
 
 _KNOWN_EVENTS = CONVERSATION_EVENTS | {
     "convo.deleted",
@@ -84,6 +85,7 @@ class Metrics:
         self.last_success: dict[str, float] = {}
         self.last_success_wall: dict[str, float] = {}
         self.budget: BudgetSource | None = None
+        self.activity = Activity()  # the status page's recent decisions and sweep times (not exported)
         self._delivery_children: dict[tuple[str, str, str, str], Any] = {}
         self.registry = CollectorRegistry(auto_describe=True)
         self.deliveries = Counter(
@@ -126,6 +128,11 @@ class Metrics:
     def watch_budget(self, gate: BudgetSource) -> None:
         """Expose the GitHub write gate's budget on ``/metrics`` (the lifespan builds the gate)."""
         self.budget = gate
+
+    def sweep_ended(self, result: str, source: str, dry_run: bool) -> None:
+        """Count a finished sweep pass (``ok``, ``stopped_early``, ``failed``) and remember when it ended."""
+        self.sweeps.labels(result).inc()
+        self.activity.sweep_ended(result, source, dry_run)
 
     def delivered(self, event: str, route: str, outcome: str, reason: str) -> None:
         """Count a delivery; label children are cached (the label sets are bounded)."""

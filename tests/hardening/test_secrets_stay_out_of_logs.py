@@ -129,7 +129,7 @@ def drive_every_path(
         statuses.append(post(raw, {**headers, "X-FreeScout-Signature": bad}).status_code)
     statuses.append(post(*delivery(linked, secret=ADMIN_TOKEN)).status_code)
     for token in (ADMIN_TOKEN, ADMIN_TOKEN[:-1], GH_TOKEN):
-        for path in ("/metrics", "/readyz", "/admin/sweep/unknown"):
+        for path in ("/metrics", "/readyz", "/admin/sweep/unknown", "/status", "/status?conversation=1"):
             statuses.append(get(path, headers={"Authorization": f"Bearer {token}"}).status_code)
     return statuses
 
