@@ -4,16 +4,25 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck check serve clean
+.PHONY: install lock demo test lint typecheck check serve clean
 
 install: $(STAMP)
 
+# Every download is checked against a hash in requirements.lock (setuptools, the build backend, included),
+# so the package itself is built without build isolation: nothing unpinned is fetched.
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --require-virtualenv -r requirements.lock
-	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip install --quiet --require-virtualenv --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --require-virtualenv --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+## Regenerate both hashed locks after a change to pyproject.toml's dependencies (needs uv; keeps the
+## current pins unless UPGRADE="--upgrade" or UPGRADE="--upgrade-package NAME" is given).
+lock:
+	uv pip compile pyproject.toml build-requirements.in --extra dev --python-version 3.11 --universal \
+	  --generate-hashes $(UPGRADE) -o requirements.lock
+	uv pip compile pyproject.toml build-requirements.in --python-version 3.11 --universal \
+	  --generate-hashes -c requirements.lock -o requirements-runtime.lock
 
 ## The bridge's main job on built-in local simulators: no FreeScout or GitHub account needed.
 demo: install
