@@ -1,6 +1,6 @@
 """Signed, real-format FreeScout deliveries that the bridge can settle from the payload alone.
 
-Each is a contract fixture (tests/fixtures/freescout) changed in one field, PHP-encoded and signed the way
+Each is a FreeScout fixture (tests/fixtures/freescout) changed in one field, PHP-encoded and signed the way
 FreeScout sends it. With ``[autolink] mailboxes = [1]`` in the bench config none of them needs an upstream
 call: the bridge must answer 200 ``ignore`` with the reason shown.
 """

@@ -1,4 +1,4 @@
-"""FreeScout's REST API in the bridge's own words (contract: shared/contracts/freescout.md section 2).
+"""FreeScout's REST API in the bridge's own words (docs/upstream/freescout.md §4).
 
 One ``httpx.AsyncClient`` per process, owned by the app lifespan (or the Actions script), with explicit
 timeouts and the API-key header. Reads and idempotent PUTs go through the central retry policy; the one
@@ -165,7 +165,7 @@ class FreeScoutAPI:
         return [f async for f in self.pages("mailbox_custom_fields", path, "custom_fields")]
 
     async def list_conversations(self, **filters: Any) -> AsyncIterator[Conversation]:
-        """Conversations matching ``filters`` (see contract 2.2), every page; malformed items are skipped."""
+        """Conversations matching ``filters`` (docs/upstream/freescout.md §4), every page; malformed items are skipped."""
         async for item in self.pages("list_conversations", "conversations", "conversations", filters):
             try:
                 yield parse_conversation(item)

@@ -1,4 +1,4 @@
-"""GitHub issues through PyGithub, in the bridge's own words (contract: shared/contracts/github.md).
+"""GitHub issues through PyGithub, in the bridge's own words (docs/upstream/github.md).
 
 PyGithub is synchronous: these methods run in a worker thread (``anyio.to_thread``). The client is built in
 lazy mode with PyGithub's own retries off, so no POST is ever repeated blindly: the linker's retry re-runs
@@ -55,7 +55,7 @@ def pygithub(
     user_agent: str,
     write_spacing: float | None = None,
 ) -> Github:
-    """PyGithub as github.md 4.1 and 4.5 advise, for the web process and the Actions script alike: lazy,
+    """PyGithub as docs/upstream/github.md §4 advises, for the web process and the Actions script alike: lazy,
     100 per page, no retries of its own; writes spaced by PyGithub only where no ``WriteGate`` does it."""
     return Github(
         auth=credentials,
@@ -80,7 +80,7 @@ def _header(headers: Any, name: str) -> str:
 
 
 def translate(operation: str, exc: Exception) -> UpstreamError:
-    """Map PyGithub/requests failures onto the bridge's transient/permanent split (github.md 3.3, 4.6)."""
+    """Map PyGithub/requests failures onto the bridge's transient/permanent split (docs/upstream/github.md §3, §4)."""
     if isinstance(exc, requests.Timeout):
         return TransientUpstreamError(API, operation, "timeout")
     if isinstance(exc, requests.ConnectionError):

@@ -1,4 +1,4 @@
-"""GitHub write etiquette for one process (github.md section 3).
+"""GitHub write etiquette for one process (docs/upstream/github.md §3).
 
 At most one write in flight, writes spaced apart, content creation kept inside per-minute and per-hour
 budgets, and never a write inside a ``retry-after`` window GitHub gave us. When the wait would pass the

@@ -12,7 +12,8 @@ import re
 import textwrap
 from html.parser import HTMLParser
 
-GITHUB_BODY_LIMIT = 65_536  # code points; safe under both readings of GitHub's limit (github.md 1.8)
+#: Code points; safe under both readings of GitHub's body limit (docs/upstream/github.md §1).
+GITHUB_BODY_LIMIT = 65_536
 GITHUB_TITLE_LIMIT = 256
 _SURROGATES = re.compile(r"[\ud800-\udfff]")
 _BLOCK_TAGS = frozenset(

@@ -1,6 +1,6 @@
 """Conversation endpoints of the local FreeScout simulator's REST API (``/api/...``).
 
-Behaviour follows contracts/freescout.md section 2, including the lenient enum parsing
+Behaviour follows docs/upstream/freescout.md section 4, including the lenient enum parsing
 (unknown thread ``type`` becomes ``customer``), ``byUser`` rules and embed semantics.
 """
 

@@ -1,7 +1,7 @@
 """Turn local FreeScout simulator entities into the module's camelCase JSON shapes.
 
-Shapes follow contracts/freescout.md section 1.4 (webhook body = ``GET`` without embed)
-and the list/entity shapes of section 2. Key order matches the module's output.
+Shapes follow docs/upstream/freescout.md section 2 (webhook body = ``GET`` without embed)
+and the list/entity shapes of section 4. Key order matches the module's output.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Local FreeScout simulator (API & Webhooks module), as a Starlette app.
 
 This is a **local simulator** for tests and demos, not FreeScout. It follows
-contracts/freescout.md: the REST API under ``/api`` (API key auth, Laravel input
+docs/upstream/freescout.md: the REST API under ``/api`` (API key auth, Laravel input
 rewriting, PHP-style JSON), webhooks delivered asynchronously with HMAC-SHA1 signatures
 and retries, and a key-less control plane under ``/_sim`` to play customers and agents
 and to inspect deliveries, recorded requests and state. ``/_sim/faults`` injects faults

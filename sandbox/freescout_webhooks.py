@@ -1,6 +1,6 @@
 """Webhook registry and delivery worker of the local FreeScout simulator.
 
-Mirrors contracts/freescout.md section 1: the body is the entity itself (no envelope),
+Mirrors docs/upstream/freescout.md sections 1-3: the body is the entity itself (no envelope),
 encoded like PHP ``json_encode``; ``X-FreeScout-Signature`` is base64(HMAC-SHA1(secret,
 raw body)); delivery is asynchronous (a background asyncio task started by the app's
 lifespan); the body snapshot is built when the job first runs; any non-2xx, connection

@@ -1,4 +1,4 @@
-"""Issue and comment endpoints of the local GitHub simulator (contract sections 1.2-1.6)."""
+"""Issue and comment endpoints of the local GitHub simulator (docs/upstream/github.md section 1)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Primary and secondary rate limits of the local GitHub simulator (contract section 3).
+"""Primary and secondary rate limits of the local GitHub simulator (docs/upstream/github.md section 3).
 
 - Primary: an hourly budget per identity, reported in ``x-ratelimit-*`` headers on every
   response and decremented per request.

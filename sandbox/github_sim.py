@@ -1,7 +1,7 @@
 """Local GitHub simulator (REST issues API), as a Starlette app.
 
 This is a **local simulator** for tests and demos, not GitHub. It follows
-contracts/github.md sections 1-3: issues, comments and labels with GitHub's shapes,
+docs/upstream/github.md sections 1 and 3: issues, comments and labels with GitHub's shapes,
 validation errors, ``Link`` pagination and ``x-ratelimit-*`` headers; PAT and GitHub App
 (JWT -> installation token) auth; secondary content limits with violation accounting;
 and switchable fault injection. ``/_sim`` is the key-less control plane for tests.

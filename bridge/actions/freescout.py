@@ -18,7 +18,7 @@ from bridge.freescout_api import FreeScoutAPI, ThreadType
 from bridge.model import Conversation
 from bridge.vocab import FIELD_GITHUB_ISSUE_URL, TAG_FROM_GITHUB
 
-#: Every status, asked one by one: a comma list only works in module 1.0.8x (freescout.md 2.2).
+#: Every status, asked one by one: a comma list only works in module 1.0.8x (docs/upstream/freescout.md §4).
 STATUSES = ("active", "pending", "closed", "spam")
 #: A ticket cannot be older than its issue; this margin absorbs clock skew between the two services.
 LOOKBACK = timedelta(days=1)

@@ -25,7 +25,7 @@ API = "github"
 def make_actions_github(
     token: str, base_url: str, *, timeout: int = 10, write_spacing: float = 1.0
 ) -> Github:
-    """PyGithub as github.md 4.1 and 4.5 advise for a workflow script: lazy, no retries, spaced writes."""
+    """PyGithub as docs/upstream/github.md §4 advises for a workflow script: lazy, no retries, spaced writes."""
     return pygithub(
         Auth.Token(token),
         base_url,

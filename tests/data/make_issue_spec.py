@@ -1,6 +1,6 @@
 """Trim GitHub's REST description to the endpoints the local GitHub simulator serves.
 
-This is the script from contracts/github.md section 6.3 with a longer KEEP list
+It keeps the issue endpoints (docs/upstream/github.md section 5) with a longer KEEP list
 (repository labels, single label removal, single comments, the repository itself and
 the GitHub App installation endpoints). It also fixes the description's defect where
 ``nullable: true`` sits next to ``oneOf``/``anyOf`` without a ``type``: the flag is

@@ -75,7 +75,7 @@ def freescout(fs_config: freescout_sim.FreeScoutSimConfig) -> Iterator[ServerThr
 
 @pytest.fixture
 def fs(freescout: ServerThread) -> Iterator[httpx.Client]:
-    """A client speaking the FreeScout API the way the contract says to."""
+    """A client speaking the FreeScout API the way docs/upstream/freescout.md §4 says to."""
     headers = {"X-FreeScout-API-Key": API_KEY, "Accept": "application/json"}
     with httpx.Client(base_url=freescout.url, headers=headers, timeout=10) as client:
         yield client

@@ -1,4 +1,4 @@
-"""The local FreeScout simulator's REST API follows contracts/freescout.md section 2."""
+"""The local FreeScout simulator's REST API follows docs/upstream/freescout.md section 4."""
 
 from __future__ import annotations
 

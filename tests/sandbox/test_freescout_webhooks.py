@@ -1,4 +1,4 @@
-"""Webhook deliveries of the local FreeScout simulator follow contracts/freescout.md section 1."""
+"""Webhook deliveries of the local FreeScout simulator follow docs/upstream/freescout.md sections 1-3."""
 
 from __future__ import annotations
 

@@ -70,7 +70,7 @@ def drive_every_operation(
 
 KNOWN_REQUEST_DEVIATIONS = {
     # PyGithub's add_to_labels/set_labels send a bare JSON array; GitHub accepts it (the
-    # prose allows it), but the described schema only has the object form (contract §1.7).
+    # prose allows it), but the described schema only has the object form (docs/upstream/github.md §1).
     ("POST", "/repos/{owner}/{repo}/issues/{issue_number}/labels"),
     ("PUT", "/repos/{owner}/{repo}/issues/{issue_number}/labels"),
 }

@@ -1,4 +1,4 @@
-"""PHP json_encode fidelity and the contract's signature test vector."""
+"""PHP json_encode fidelity and FreeScout's signature test vector (docs/upstream/freescout.md §1)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""X-FreeScout-Signature: the contract's test vector, PHP-encoded bodies, rotation and the legacy format."""
+"""X-FreeScout-Signature: the test vector of docs/upstream/freescout.md §1, PHP-encoded bodies, rotation and the legacy format."""
 
 from __future__ import annotations
 
