@@ -28,9 +28,6 @@ class UpstreamError(Exception):
         self.status = status
         self.retry_after = retry_after
         self.hint = hint
-        #: A write failed in a way that does not tell whether it happened (timeout, dropped connection,
-        #: 5xx): it may still land. Callers must not repeat it until its outcome can be seen.
-        self.ambiguous = False
 
 
 class TransientUpstreamError(UpstreamError):
@@ -49,3 +46,8 @@ class BudgetExhausted(TransientUpstreamError):
 
 class DeadlineExceeded(TransientUpstreamError):
     """The delivery's time budget ran out before the work finished; a redelivery will finish it."""
+
+
+class WriteInDoubt(TransientUpstreamError):
+    """A write may still land, so it is not sent again yet; a later attempt looks for it first
+    (``bridge.in_doubt``)."""

@@ -116,15 +116,8 @@ class FreeScoutAPI:
             _raise_for(operation, response)
             return response
 
-        if idempotent:
-            return await retry.call(attempt)
-        try:
-            return await attempt()
-        except TransientUpstreamError as exc:
-            # A timeout, dropped connection or 5xx does not tell whether the write happened: it may
-            # still land (PHP goes on after the client gave up). Callers must not repeat it blindly.
-            exc.ambiguous = exc.reason in ("timeout", "connection_error") or (exc.status or 0) >= 500
-            raise
+        # A POST is sent once here: whether a failed one may still land is ``bridge.in_doubt``'s call.
+        return await retry.call(attempt) if idempotent else await attempt()
 
     async def get_conversation(self, conversation_id: int) -> Conversation:
         """Fresh state with threads and tags: the only source the link decision trusts."""

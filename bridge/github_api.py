@@ -119,15 +119,6 @@ def translate(operation: str, exc: Exception) -> UpstreamError:
     )
 
 
-def _ambiguous_on_failure(write: Callable[..., T], *args: Any) -> T:
-    """Run a non-idempotent write; mark a failure that may still have written as ``ambiguous``."""
-    try:
-        return write(*args)
-    except TransientUpstreamError as exc:
-        exc.ambiguous = exc.reason in ("timeout", "connection_error") or (exc.status or 0) >= 500
-        raise
-
-
 class GitHubIssues:
     """The issue operations the bridge needs, on one repository."""
 
@@ -200,7 +191,7 @@ class GitHubIssues:
         return self._run("find_linked_issue", look)
 
     def create_issue(self, title: str, body: str, labels: Iterable[str]) -> IssueRef:
-        """One POST, never repeated here: a caller that retries must look for the marker first."""
+        """One POST, never repeated here: callers go through ``bridge.in_doubt.write_once``."""
 
         def create() -> IssueRef:
             issue = self._gh.get_repo(self._repository).create_issue(
@@ -209,40 +200,6 @@ class GitHubIssues:
             return IssueRef(issue.number, issue.html_url, tuple(label.name for label in issue.labels))
 
         return self._run("create_issue", create, write=True, content=True)
-
-    def find_or_create_issue(
-        self,
-        conversation_id: int,
-        since: datetime | None,
-        title: str,
-        body: str,
-        labels: Iterable[str],
-        allow_create: bool = True,
-    ) -> tuple[IssueRef | None, bool]:
-        """The conversation's issue, created only if the marker look-up finds none; ``(issue, created)``.
-
-        Look-up and create hold the process's write slot together, so a create still running in a worker
-        thread (its delivery timed out) finishes before any other delivery looks for the marker. With
-        ``allow_create`` false (an earlier create's outcome is unknown) it only looks.
-        """
-        with self._gate.slot(retry.remaining()):
-            found = self.find_linked_issue(conversation_id, since)
-            if found is not None or not allow_create:
-                return found, False
-            return _ambiguous_on_failure(self.create_issue, title, body, labels), True
-
-    def comment_once(self, number: int, marker: str, body: str, allow_create: bool = True) -> bool | None:
-        """Post ``body`` unless a comment with ``marker`` exists (every page).
-
-        ``True`` if posted, ``False`` if it was there, ``None`` if absent but posting was not allowed.
-        """
-        with self._gate.slot(retry.remaining()):
-            if self.has_comment_with(number, marker):
-                return False
-            if not allow_create:
-                return None
-            _ambiguous_on_failure(self.create_comment, number, body)
-            return True
 
     def has_comment_with(self, number: int, marker: str) -> bool:
         """Whether any comment on issue ``number`` (every page) already carries ``marker``."""
@@ -254,7 +211,7 @@ class GitHubIssues:
         return self._run("list_comments", look)
 
     def create_comment(self, number: int, body: str) -> None:
-        """One POST, never repeated here (see ``has_comment_with``)."""
+        """One POST, never repeated here: callers go through ``bridge.in_doubt.write_once``."""
 
         def create() -> None:
             self._gh.get_repo(self._repository).get_issue(number).create_comment(body)

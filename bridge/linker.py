@@ -14,12 +14,14 @@ conversations, finishes any of them. The closing comment is keyed by a marker pe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 import anyio.to_thread
 
-from bridge import render, retry
+from bridge import render
 from bridge.criteria import (
     Action,
     Decision,
@@ -29,15 +31,17 @@ from bridge.criteria import (
     decide_link,
     our_note_exists,
 )
-from bridge.errors import PermanentUpstreamError, TransientUpstreamError, UpstreamError
+from bridge.errors import PermanentUpstreamError
 from bridge.freescout_api import FreeScoutAPI, ThreadType
 from bridge.github_api import GitHubIssues, IssueRef
+from bridge.in_doubt import Ledger, Policy, Write, write_once
 from bridge.locks import KeyedLocks
 from bridge.mailboxes import MailboxDirectory
 from bridge.model import Conversation
-from bridge.quarantine import Quarantine
 from bridge.settings import Settings
 from bridge.vocab import closed_marker, issue_number_from_url
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -68,7 +72,9 @@ class Linker:
         self._gh = github
         self._mailboxes = mailboxes
         self._locks = locks or KeyedLocks()
-        self._unsure = Quarantine(settings.config.github_unsure_write_seconds)
+        self._in_doubt = Ledger()
+        self._github_policy = Policy(settings.config.in_doubt_github_seconds)
+        self._freescout_policy = Policy(settings.config.in_doubt_freescout_seconds)
         self._rules: Rules | None = None
 
     @property
@@ -126,7 +132,7 @@ class Linker:
             if not self.enabled:
                 return Outcome("would_complete_link", decision.reason, fresh.github_issue_url)
             outcome = Outcome.of(decision, fresh.github_issue_url)
-            await self._post_note_once(fresh.id, fresh.github_issue_url, outcome)
+            await self._post_note_once(fresh, fresh.github_issue_url, outcome)
             return outcome
         if decision.action is Action.MISCONFIGURED:
             if not self.enabled:
@@ -141,6 +147,7 @@ class Linker:
         return Outcome.of(decision, fresh.github_issue_url)
 
     async def _find_or_create(self, fresh: Conversation) -> tuple[IssueRef, bool]:
+        """The conversation's issue, found by its marker or created once (``bridge.in_doubt``)."""
         created_at = _parse_time(fresh.created_at)
         since = created_at - timedelta(days=1) if created_at else None
         draft = render.issue_draft(
@@ -150,76 +157,48 @@ class Linker:
             tag_labels=dict(self._settings.config.tag_labels),
             include_customer_email=self._settings.config.include_customer_email,
         )
-
-        key = ("issue", fresh.id)
-
-        async def attempt() -> tuple[IssueRef, bool]:
-            allowed = self._unsure.remaining(key) <= 0
-            try:
-                found, created = await anyio.to_thread.run_sync(
-                    self._gh.find_or_create_issue,
-                    fresh.id,
-                    since,
-                    draft.title,
-                    draft.body,
-                    draft.labels,
-                    allowed,
-                    abandon_on_cancel=True,  # a timed-out delivery answers now; the thread keeps the slot
-                )
-            except UpstreamError as exc:
-                if exc.ambiguous:
-                    self._unsure.hold(key)
-                raise
-            if found is None:
-                raise _unsure_error("create_issue", self._unsure.remaining(key))
-            self._unsure.release(key)
-            return found, created
-
-        return await retry.call(attempt)
+        gh = self._gh
+        write = Write(
+            ("issue", fresh.id),
+            "github",
+            "create_issue",
+            look=lambda: _thread(gh.find_linked_issue, fresh.id, since),
+            send=lambda: _thread(gh.create_issue, draft.title, draft.body, draft.labels),
+        )
+        return await write_once(write, self._in_doubt, self._github_policy)
 
     async def _link(self, fresh: Conversation, decision: Decision) -> Outcome:
         field_def = fresh.field()
         assert field_def is not None  # decide_link returned MISCONFIGURED otherwise
         issue, created = await self._find_or_create(fresh)
         outcome = Outcome("linked", decision.reason, issue.html_url, ["create_issue"] if created else [])
-        if not our_note_exists(fresh, issue.html_url, self._settings.bot_user_id):
-            await self._post_note_once(fresh.id, issue.html_url, outcome)
+        await self._post_note_once(fresh, issue.html_url, outcome)
         # The field goes last: until it is set, the sweep lists the conversation, so a crash at any
         # point before here is finished by a redelivery or by the sweep alike.
         await self._fs.set_custom_field(fresh.id, field_def.id, issue.html_url)
         outcome.writes.append("set_custom_field")
         return outcome
 
-    async def _post_note_once(self, conversation_id: int, issue_url: str, outcome: Outcome) -> None:
-        """Post the note; after a failed attempt, re-read the threads before trying again.
-
-        A post that failed ambiguously (timeout, dropped connection, 5xx) may still land, so for a while
-        the note is only looked for, like a GitHub create whose outcome is unknown.
-        """
+    async def _post_note_once(self, fresh: Conversation, issue_url: str, outcome: Outcome) -> None:
+        """The link note, once: ``fresh`` was just read, so the first look costs no call."""
+        bot = self._settings.bot_user_id
+        if our_note_exists(fresh, issue_url, bot):
+            return
         number = issue_number_from_url(issue_url, self._settings.github_repository)
         note = render.link_note(issue_url, f"{self._settings.github_repository}#{number}")
-        key = ("note", conversation_id)
-        tried = False
+        fs, cid = self._fs, fresh.id
 
-        async def attempt() -> None:
-            nonlocal tried
-            if tried or self._unsure.remaining(key) > 0:
-                again = await self._fs.get_conversation(conversation_id)
-                if our_note_exists(again, issue_url, self._settings.bot_user_id):
-                    self._unsure.release(key)
-                    return
-                if self._unsure.remaining(key) > 0:
-                    raise _unsure_error("add_thread", self._unsure.remaining(key), api="freescout")
-            tried = True
-            try:
-                await self._fs.add_thread(conversation_id, ThreadType.NOTE, note, self._settings.bot_user_id)
-            except UpstreamError as exc:
-                if exc.ambiguous:
-                    self._unsure.hold(key)
-                raise
+        async def look() -> bool | None:
+            return True if our_note_exists(await fs.get_conversation(cid), issue_url, bot) else None
+
+        async def send() -> bool:
+            await fs.add_thread(cid, ThreadType.NOTE, note, bot)
+            return True
+
+        write = Write(("note", cid), "freescout", "add_thread", look=look, send=send)
+        _, sent = await write_once(write, self._in_doubt, self._freescout_policy, looked=True)
+        if sent:
             outcome.writes.append("add_note")
-
-        await retry.call(attempt)
 
     async def _comment_closed(self, fresh: Conversation, decision: Decision) -> Outcome:
         url = fresh.github_issue_url
@@ -231,35 +210,27 @@ class Linker:
         marker = closed_marker(fresh.id, fresh.closure_key)
         body = render.closed_comment(fresh, self._settings.freescout_url)
         outcome = Outcome.of(decision, url)
+        gh = self._gh
 
-        key = ("comment", marker)
+        async def look() -> bool | None:
+            return True if await _thread(gh.has_comment_with, number, marker) else None
 
-        async def attempt() -> None:
-            allowed = self._unsure.remaining(key) <= 0
-            try:
-                posted = await anyio.to_thread.run_sync(
-                    self._gh.comment_once, number, marker, body, allowed, abandon_on_cancel=True
-                )
-            except UpstreamError as exc:
-                if exc.ambiguous:
-                    self._unsure.hold(key)
-                raise
-            if posted is None:
-                raise _unsure_error("create_comment", self._unsure.remaining(key))
-            self._unsure.release(key)
-            if posted:
-                outcome.writes.append("create_comment")
-            else:
-                outcome.reason = "already_commented"
+        async def send() -> bool:
+            await _thread(gh.create_comment, number, body)
+            return True
 
-        await retry.call(attempt)
+        write = Write(("comment", marker), "github", "create_comment", look=look, send=send)
+        _, sent = await write_once(write, self._in_doubt, self._github_policy)
+        if sent:
+            outcome.writes.append("create_comment")
+        else:
+            outcome.reason = "already_commented"
         return outcome
 
 
-def _unsure_error(operation: str, wait: float, api: str = "github") -> TransientUpstreamError:
-    return TransientUpstreamError(
-        api, operation, "earlier_write_outcome_unknown", retry_after=max(1.0, round(wait))
-    )
+async def _thread(fn: Callable[..., T], *args: Any) -> T:
+    """A PyGithub call in a worker thread; a delivery that times out answers now and leaves it running."""
+    return await anyio.to_thread.run_sync(fn, *args, abandon_on_cancel=True)
 
 
 def _parse_time(value: str) -> datetime | None:

@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 
-from bridge.errors import DeadlineExceeded, UpstreamError
+from bridge.errors import DeadlineExceeded, UpstreamError, WriteInDoubt
 
 T = TypeVar("T")
 _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("bridge_deadline", default=None)
@@ -49,6 +49,10 @@ def _is_transient(exc: BaseException) -> bool:
     return isinstance(exc, UpstreamError) and exc.transient and not isinstance(exc, DeadlineExceeded)
 
 
+def _is_transient_and_settled(exc: BaseException) -> bool:
+    return _is_transient(exc) and not isinstance(exc, WriteInDoubt)
+
+
 def _wait(state: RetryCallState) -> float:
     exc = state.outcome.exception() if state.outcome else None
     if isinstance(exc, UpstreamError) and exc.retry_after is not None:
@@ -64,9 +68,14 @@ def _stop(state: RetryCallState) -> bool:
     return left is not None and (state.upcoming_sleep or 0) >= left - 0.25
 
 
-async def call(operation: Callable[[], Awaitable[T]]) -> T:
-    """Run ``operation`` (idempotent, or made safe by a look-before-write) under the retry policy."""
-    retrying = AsyncRetrying(retry=retry_if_exception(_is_transient), wait=_wait, stop=_stop, reraise=True)
+async def call(operation: Callable[[], Awaitable[T]], *, again_in_doubt: bool = True) -> T:
+    """Run ``operation`` (idempotent, or made safe by ``bridge.in_doubt``) under the retry policy.
+
+    ``again_in_doubt=False`` ends at a ``WriteInDoubt``: a one-shot run that has already waited out the
+    write's window fails rather than send it again.
+    """
+    retryable = _is_transient if again_in_doubt else _is_transient_and_settled
+    retrying = AsyncRetrying(retry=retry_if_exception(retryable), wait=_wait, stop=_stop, reraise=True)
     async for attempt in retrying:
         with attempt:
             check_deadline("retry")

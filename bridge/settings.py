@@ -104,7 +104,11 @@ class BridgeConfig:
     github_write_spacing_seconds: float = 1.0
     github_content_per_minute: int = 60
     github_content_per_hour: int = 400
-    github_unsure_write_seconds: float = 30.0
+    #: How long a write whose outcome is unknown stays in doubt (only looked for), per upstream: longer
+    #: than the upstream's worst-case request time (GitHub gives up at 10 s; PHP's limit is 30 s and a
+    #: proxy in front of FreeScout often allows 60 s). See ``bridge.in_doubt``.
+    in_doubt_github_seconds: float = 30.0
+    in_doubt_freescout_seconds: float = 90.0
     sweep_interval_seconds: float = 300.0
 
 
@@ -251,6 +255,10 @@ def config_from_mapping(data: Mapping[str, Any], source: str = "config") -> Brid
     limits = dict(data.get("limits", {}))
     github = dict(data.get("github", {}))
     keywords = dict(autolink.get("keyword_scan", {}))
+    in_doubt: dict[str, Any] = dict(data.get("in_doubt", {}))
+    # ``[github] unsure_write_seconds`` is the name this setting had before ``[in_doubt]``; still read.
+    legacy_in_doubt: Any = github.get("unsure_write_seconds", defaults.in_doubt_github_seconds)
+    legacy_in_doubt_freescout: Any = github.get("unsure_write_seconds", defaults.in_doubt_freescout_seconds)
     try:
         mailboxes = tuple(_mailbox_ref(m) for m in autolink.get("mailboxes", defaults.mailboxes))
         return BridgeConfig(
@@ -287,9 +295,8 @@ def config_from_mapping(data: Mapping[str, Any], source: str = "config") -> Brid
                 github.get("content_per_minute", defaults.github_content_per_minute)
             ),
             github_content_per_hour=int(github.get("content_per_hour", defaults.github_content_per_hour)),
-            github_unsure_write_seconds=float(
-                github.get("unsure_write_seconds", defaults.github_unsure_write_seconds)
-            ),
+            in_doubt_github_seconds=float(in_doubt.get("github_seconds", legacy_in_doubt)),
+            in_doubt_freescout_seconds=float(in_doubt.get("freescout_seconds", legacy_in_doubt_freescout)),
             sweep_interval_seconds=float(
                 data.get("sweep", {}).get("interval_seconds", defaults.sweep_interval_seconds)
             ),

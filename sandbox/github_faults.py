@@ -17,6 +17,8 @@ Kinds and their extra fields:
 - ``primary_limit``: 403 primary-limit message, ``x-ratelimit-remaining: 0`` and reset in
   ``reset_in`` seconds (default 60).
 - ``slow``: wait ``delay`` seconds (default 1.0), then answer normally.
+- ``hang``: perform the request, then hold the answer for ``delay`` seconds before sending it (the write
+  is stored while the client may already have given up).
 
 Storage and matching are shared with the FreeScout simulator (``sandbox.faults``).
 """
@@ -28,7 +30,7 @@ from sandbox.faults import Fault
 
 __all__ = ["KINDS", "Fault", "FaultSet"]
 
-KINDS = ("status", "lost_response", "reset", "secondary_limit", "rate_429", "primary_limit", "slow")
+KINDS = ("status", "lost_response", "reset", "secondary_limit", "rate_429", "primary_limit", "slow", "hang")
 
 
 class FaultSet(faults.FaultSet):

@@ -75,9 +75,19 @@ class GitHubGate:
             await reply(403, error_body(SECONDARY_MESSAGE, 403), {"retry-after": str(retry_after)})
             return
         lost = fault is not None and fault.kind == "lost_response"
-        status = await self._run(scope, receive, send if not lost else None, rl)
+        hang = fault is not None and fault.kind == "hang"
+        held: list[Message] = []
+
+        async def hold(message: Message) -> None:
+            held.append(message)
+
+        status = await self._run(scope, receive, hold if hang else None if lost else send, rl)
         if content and status == 201:
             limits.record_content()
+        if hang and fault is not None:
+            await asyncio.sleep(fault.delay)  # stored already; the answer comes late
+            for message in held:
+                await send(message)
         if lost:
             scope[FAULT_KEY]["hidden_status"] = status
             if not await drop_connection(scope, abort=False):
@@ -89,7 +99,7 @@ class GitHubGate:
         if fault.kind == "slow":
             await asyncio.sleep(fault.delay)
             return False
-        if fault.kind == "lost_response":
+        if fault.kind in ("lost_response", "hang"):
             return False
         if fault.kind == "reset":
             if not await drop_connection(scope, abort=True):

@@ -49,6 +49,12 @@ class ActionsConfig:
     ops_mailbox: str | int | None
     customer_email: str
     live: bool
+    #: How long a write whose outcome is unknown may still land (``bridge.in_doubt``): this run keeps
+    #: looking for it that long, inside the job, before it fails the step instead of risking a twin.
+    in_doubt_freescout_seconds: float = 90.0
+    in_doubt_github_seconds: float = 30.0
+    freescout_timeout_seconds: float = 10.0
+    github_timeout_seconds: int = 10  # PyGithub takes whole seconds only
 
     def secrets(self) -> list[str]:
         return [s for s in (self.github_token.reveal(), self.freescout_api_key.reveal()) if s]
@@ -56,6 +62,29 @@ class ActionsConfig:
 
 def _get(env: Mapping[str, str], name: str) -> str:
     return (env.get(name) or "").strip()
+
+
+#: Optional overrides (seconds): the in-doubt windows, for FreeScout behind a slower proxy, and the
+#: per-request timeouts of the two clients.
+SECONDS_DEFAULTS = {
+    "FREESCOUT_IN_DOUBT_SECONDS": 90.0,
+    "GITHUB_IN_DOUBT_SECONDS": 30.0,
+    "FREESCOUT_TIMEOUT_SECONDS": 10.0,
+    "GITHUB_TIMEOUT_SECONDS": 10.0,
+}
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float, problems: dict[str, str]) -> float:
+    text = _get(env, name)
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 600:
+        problems[name] = "must be a number of seconds from 0 to 600"
+    return value
 
 
 def is_live(env: Mapping[str, str]) -> bool:
@@ -114,6 +143,7 @@ def load_actions_config(
             problems["FREESCOUT_OPS_MAILBOX"] = "must be the ops mailbox's email address or numeric id"
         if "@" not in customer or " " in customer:
             problems["FREESCOUT_TICKET_CUSTOMER_EMAIL"] = "must be the email address tickets are filed under"
+    seconds = {name: _seconds(env, name, default, problems) for name, default in SECONDS_DEFAULTS.items()}
     if problems:
         raise ConfigError(problems)
     return ActionsConfig(
@@ -126,4 +156,8 @@ def load_actions_config(
         ops_mailbox=mailbox,
         customer_email=customer.lower(),
         live=is_live(env),
+        in_doubt_freescout_seconds=seconds["FREESCOUT_IN_DOUBT_SECONDS"],
+        in_doubt_github_seconds=seconds["GITHUB_IN_DOUBT_SECONDS"],
+        freescout_timeout_seconds=max(0.1, seconds["FREESCOUT_TIMEOUT_SECONDS"]),
+        github_timeout_seconds=max(1, round(seconds["GITHUB_TIMEOUT_SECONDS"])),
     )

@@ -18,7 +18,7 @@ Dry runs (flag off) do every read and stop before the first write, recording wha
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 import anyio
@@ -43,12 +43,11 @@ from bridge.actions.decide import (
 from bridge.actions.freescout import Desk, Misconfigured, OpsMailbox, ticket_payload
 from bridge.actions.github import IssueClient
 from bridge.actions.render import Report, confirm_note_html, conversation_url
-from bridge.errors import UpstreamError
 from bridge.freescout_api import ThreadType
+from bridge.in_doubt import Ledger, Policy, Write, write_once
 from bridge.vocab import LABEL_NEEDS_CONFIRM
 
 T = TypeVar("T")
-WRITE_ATTEMPTS = 3
 
 
 @dataclass
@@ -58,6 +57,7 @@ class Context:
     issues: IssueClient
     desk: Desk
     report: Report
+    ledger: Ledger = field(default_factory=Ledger)
 
     def ticket_url(self, conversation_id: int) -> str:
         return conversation_url(self.cfg.freescout_url, conversation_id)
@@ -72,13 +72,13 @@ async def _read(fn: Callable[[], T]) -> T:
     return await retry.call(attempt)
 
 
-async def _pause(attempt: int, error: UpstreamError) -> None:
-    """Bounded backoff between look-before-write attempts; ``Retry-After`` wins, capped at 5 s."""
-    await anyio.sleep(min(error.retry_after or 0.25 * 2**attempt, 5.0))
+def _policy(seconds: float) -> Policy:
+    """A one-shot run may wait: it looks for a write in doubt for the whole window before giving up."""
+    return Policy(window=seconds, patience=seconds, poll=min(2.0, max(seconds / 10, 0.05)))
 
 
-def _last_try(attempt: int, error: UpstreamError) -> bool:
-    return not error.transient or attempt == WRITE_ATTEMPTS - 1
+async def _once(ctx: Context, write: Write[T], seconds: float, *, looked: bool = False) -> tuple[T, bool]:
+    return await write_once(write, ctx.ledger, _policy(seconds), looked=looked)
 
 
 async def _fresh_issue(ctx: Context) -> tuple[IssueState, list[Comment]]:
@@ -98,51 +98,52 @@ def _skip(ctx: Context, decision: Decision) -> None:
 
 
 async def _create_once(ctx: Context, issue: IssueState, mailbox: OpsMailbox) -> tuple[int, bool]:
-    """Create the ticket; after a failure (a lost response too) look for it before trying again."""
+    """Create the ticket once; the caller has just looked and found none."""
     payload = ticket_payload(ctx.cfg, issue, mailbox, ctx.event.label, ctx.event.sender)
-    for attempt in range(WRITE_ATTEMPTS):
-        try:
-            return await ctx.desk.api.create_conversation(payload), True
-        except UpstreamError as exc:
-            if _last_try(attempt, exc):
-                raise
-            await _pause(attempt, exc)
-            found = await ctx.desk.find_ticket(mailbox.id, issue)
-            if found is not None:
-                return found.id, False
-    raise AssertionError("unreachable")  # pragma: no cover
+
+    async def look() -> int | None:
+        found = await ctx.desk.find_ticket(mailbox.id, issue)
+        return None if found is None else found.id
+
+    async def send() -> int:
+        return await ctx.desk.api.create_conversation(payload)
+
+    write = Write(("ticket", issue.html_url), "freescout", "create_conversation", look=look, send=send)
+    return await _once(ctx, write, ctx.cfg.in_doubt_freescout_seconds, looked=True)
 
 
 async def _comment_once(ctx: Context, number: int, ticket_url: str) -> str:
-    """Post the sentinel; after a failure read every comment page again before another try."""
+    """The sentinel comment once, looked for on every comment page."""
     body = ticket_comment(ticket_url)
-    for attempt in range(WRITE_ATTEMPTS):
-        try:
-            return await anyio.to_thread.run_sync(lambda: ctx.issues.post_comment(number, body))
-        except UpstreamError as exc:
-            if _last_try(attempt, exc):
-                raise
-            await _pause(attempt, exc)
-            for comment in await _read(lambda: ctx.issues.comments(number)):
-                if ticket_url_in(comment.body):
-                    return comment.html_url
-    raise AssertionError("unreachable")  # pragma: no cover
+
+    async def look() -> str | None:
+        for comment in await _read(lambda: ctx.issues.comments(number)):
+            if ticket_url_in(comment.body):
+                return comment.html_url
+        return None
+
+    async def send() -> str:
+        return await anyio.to_thread.run_sync(lambda: ctx.issues.post_comment(number, body))
+
+    write = Write(("sentinel", number), "github", "create_comment", look=look, send=send)
+    url, _ = await _once(ctx, write, ctx.cfg.in_doubt_github_seconds)
+    return url
 
 
 async def _note_once(ctx: Context, issue: IssueState, ticket_id: int, sender: str) -> None:
-    """Post the confirmation note; after a failure re-read the threads before another try."""
+    """The confirmation note once; the caller has just read the ticket's threads and found none."""
     note = confirm_note_html(issue, ctx.cfg.repository, sender)
     url, bot = issue.html_url or ctx.event.issue.html_url, ctx.cfg.bot_user_id
-    for attempt in range(WRITE_ATTEMPTS):
-        try:
-            await ctx.desk.api.add_thread(ticket_id, ThreadType.NOTE, note, bot)
-            return
-        except UpstreamError as exc:
-            if _last_try(attempt, exc):
-                raise
-            await _pause(attempt, exc)
-            if confirm_note_exists(await ctx.desk.api.get_conversation(ticket_id), url, bot):
-                return
+
+    async def look() -> bool | None:
+        return True if confirm_note_exists(await ctx.desk.api.get_conversation(ticket_id), url, bot) else None
+
+    async def send() -> bool:
+        await ctx.desk.api.add_thread(ticket_id, ThreadType.NOTE, note, bot)
+        return True
+
+    write = Write(("confirm_note", ticket_id), "freescout", "add_thread", look=look, send=send)
+    await _once(ctx, write, ctx.cfg.in_doubt_freescout_seconds, looked=True)
 
 
 async def file_ticket(ctx: Context) -> None:

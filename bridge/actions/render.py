@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from bridge.actions.decide import CONFIRM_PHRASE, IssueState
-from bridge.errors import UpstreamError
+from bridge.errors import UpstreamError, WriteInDoubt
 from bridge.text import clean
 from bridge.vocab import SENTINEL
 
@@ -227,6 +227,16 @@ def explain(error: UpstreamError) -> Problem:
     """Turn an upstream failure into the setting to fix and a sentence saying how."""
     status = error.status or 0
     what = f"{error.api} {error.operation}: {error.reason}"
+    if isinstance(error, WriteInDoubt):
+        upstream, variable = (
+            ("FreeScout", "FREESCOUT_URL") if error.api == "freescout" else ("GitHub", "GITHUB_API_URL")
+        )
+        return Problem(
+            variable,
+            f"{what} — {upstream} did not say whether the write happened and it has not shown up yet, so "
+            "this run stops rather than risk a second copy. Re-run this job in a few minutes: the re-run "
+            f"looks for it first and finishes the job either way (if it keeps failing, check {variable})",
+        )
     if error.transient:
         variable = "FREESCOUT_URL" if error.api == "freescout" else "GITHUB_API_URL"
         return Problem(variable, f"{what}, still failing after retries; check {variable} or re-run the job")

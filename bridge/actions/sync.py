@@ -71,9 +71,13 @@ async def sync(env: Mapping[str, str], report: Report) -> None:
         env, need_ticket=needs_ticket_settings(event.label), payload_repository=event.repository
     )
     report.issue = issue_ref(cfg.repository, event.issue.number)
-    gh = make_actions_github(cfg.github_token.reveal(), cfg.github_api_url)
+    gh = make_actions_github(
+        cfg.github_token.reveal(), cfg.github_api_url, timeout=cfg.github_timeout_seconds
+    )
     try:
-        async with make_client(cfg.freescout_url, cfg.freescout_api_key.reveal(), timeout=10.0) as http:
+        async with make_client(
+            cfg.freescout_url, cfg.freescout_api_key.reveal(), cfg.freescout_timeout_seconds
+        ) as http:
             desk = Desk(FreeScoutAPI(http), cfg)
             ctx = Context(cfg, event, IssueClient(gh, cfg.repository), desk, report)
             with retry.deadline_in(DEADLINE_SECONDS):

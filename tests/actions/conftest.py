@@ -111,6 +111,9 @@ class Harness:
     def gh_fault(self, **spec: Any) -> None:
         self.http.post(self.gh_url + "/_sim/faults", json=spec).raise_for_status()
 
+    def fs_fault(self, **spec: Any) -> None:
+        self.http.post(self.fs_url + "/_sim/faults", json=spec).raise_for_status()
+
     def clear_gh_faults(self) -> None:
         self.http.delete(self.gh_url + "/_sim/faults").raise_for_status()
 
@@ -152,6 +155,9 @@ class Harness:
             "FREESCOUT_OPS_MAILBOX": "ops@example.com",
             "FREESCOUT_TICKET_CUSTOMER_EMAIL": CUSTOMER,
             "FLAG_FREESCOUT_GITHUB_AUTOLINK": "true",
+            # The simulators answer at once: writes in doubt need seconds of patience here, not minutes.
+            "FREESCOUT_IN_DOUBT_SECONDS": "4",
+            "GITHUB_IN_DOUBT_SECONDS": "4",
         }
         for key, value in overrides.items():
             if value is None:

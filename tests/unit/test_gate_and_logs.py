@@ -106,18 +106,18 @@ def test_redactor_scrubs_secrets_emails_and_sensitive_keys() -> None:
     assert entry["nested"] == {"authorization": "[redacted]", "list": ["[email]"]}
 
 
-def test_quarantine_holds_then_frees() -> None:
-    from bridge.quarantine import Quarantine
+def test_the_in_doubt_ledger_holds_then_frees() -> None:
+    from bridge.in_doubt import Ledger
 
     clock = FakeClock()
-    q = Quarantine(30, clock=clock)
+    q = Ledger(clock=clock)
     assert q.remaining("k") == 0
-    q.hold("k")
+    q.hold("k", 30)
     clock.now += 10
     assert q.remaining("k") == 20
     clock.now += 21
     assert q.remaining("k") == 0
-    q.hold("k")
+    q.hold("k", 30)
     q.release("k")
     assert q.remaining("k") == 0
 
