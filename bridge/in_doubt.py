@@ -11,9 +11,9 @@ limit is 30 s), and a proxy may hold a request for 60 s. Sending it again becaus
 4. after an unclear failure the write stays in doubt for ``Policy.window`` seconds, longer than the
    upstream's worst-case request time. Until then it is only looked for, never sent again. A process
    that may wait (a one-shot Actions run) keeps looking for ``Policy.patience`` seconds; one that must
-   answer now (the web process) gives up at once with ``WriteInDoubt``, a transient error, and the
-   sender's redelivery looks again. Once the window has passed with nothing found, the write surely
-   died and may be sent again.
+   answer now (the web process) gives up at once with the send's own transient error, and its next
+   attempt or the sender's redelivery only looks (``WriteInDoubt`` while nothing shows up). Once the
+   window has passed with nothing found, the write surely died and may be sent again.
 
 The ledger is in memory: one per process, shared by every delivery and sweep item of that process.
 """
@@ -142,6 +142,8 @@ async def _attempt(
                 reason=exc.reason,
                 status=exc.status,
             )
+            if policy.patience <= 0:
+                raise  # answer now; the next attempt (a retry, a redelivery) only looks while in doubt
             sent = True
         else:
             ledger.release(write.key)
