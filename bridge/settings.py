@@ -9,6 +9,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,27 @@ class KeywordScan:
     keywords: tuple[str, ...] = ()
 
 
+class StatusPolicy(StrEnum):
+    """What a GitHub lifecycle event does to each linked ticket. The bridge never closes a ticket."""
+
+    NOTHING = "nothing"
+    NOTE = "note"
+    NOTE_AND_ACTIVATE = "note_and_activate"  # the note, and a pending ticket set back to active
+
+
+@dataclass(frozen=True)
+class ReturnPathConfig:
+    """``[return_path]``: how GitHub → FreeScout treats each event, the demand label, the catch-up window."""
+
+    on_completed: StatusPolicy = StatusPolicy.NOTE_AND_ACTIVATE
+    on_not_planned: StatusPolicy = StatusPolicy.NOTE
+    on_duplicate: StatusPolicy = StatusPolicy.NOTE
+    on_reopened: StatusPolicy = StatusPolicy.NOTE
+    demand_label: str = "customer-demand"
+    demand_label_threshold: int = 3  # waiting tickets; 0 = never label
+    catch_up_hours: float = 72.0
+
+
 @dataclass(frozen=True)
 class BridgeConfig:
     """The operator's choices from ``config/bridge.toml``; every field has a safe default."""
@@ -110,6 +132,7 @@ class BridgeConfig:
     in_doubt_github_seconds: float = 30.0
     in_doubt_freescout_seconds: float = 90.0
     sweep_interval_seconds: float = 300.0
+    return_path: ReturnPathConfig = ReturnPathConfig()
 
 
 @dataclass(frozen=True)
@@ -300,9 +323,37 @@ def config_from_mapping(data: Mapping[str, Any], source: str = "config") -> Brid
             sweep_interval_seconds=float(
                 data.get("sweep", {}).get("interval_seconds", defaults.sweep_interval_seconds)
             ),
+            return_path=return_path_config(dict(data.get("return_path", {}))),
         )
     except (TypeError, ValueError, AttributeError) as exc:
         raise SettingsError(f"{source}: invalid value: {exc}") from exc
+
+
+def return_path_config(section: Mapping[str, Any]) -> ReturnPathConfig:
+    """The ``[return_path]`` table; an unknown policy word is an error naming the allowed ones."""
+    d = ReturnPathConfig()
+    policies = {key: _policy(key, section.get(key, getattr(d, key))) for key in _POLICY_KEYS}
+    threshold = int(section.get("demand_label_threshold", d.demand_label_threshold))
+    hours = float(section.get("catch_up_hours", d.catch_up_hours))
+    if threshold < 0 or hours < 0:
+        raise ValueError("return_path.demand_label_threshold and catch_up_hours must not be negative")
+    return ReturnPathConfig(
+        **policies,
+        demand_label=str(section.get("demand_label", d.demand_label)).strip() or d.demand_label,
+        demand_label_threshold=threshold,
+        catch_up_hours=hours,
+    )
+
+
+_POLICY_KEYS = ("on_completed", "on_not_planned", "on_duplicate", "on_reopened")
+
+
+def _policy(key: str, value: object) -> StatusPolicy:
+    try:
+        return StatusPolicy(str(value).strip().lower())
+    except ValueError:
+        allowed = " | ".join(p.value for p in StatusPolicy)
+        raise ValueError(f"return_path.{key} = {value!r}: use {allowed}") from None
 
 
 def _mailbox_ref(value: object) -> str | int:

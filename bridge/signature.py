@@ -2,7 +2,9 @@
 
 Real FreeScout sends ``base64(HMAC-SHA1(secret, body))``. The original design assumed HMAC-SHA256, in hex
 (optionally ``sha256=``-prefixed) or base64; we accept that too. Several secrets may be active at once so the
-secret can be rotated without downtime. Failure raises: a flag the caller could ignore is a trap.
+secret can be rotated without downtime. The same prepared keys check GitHub's ``X-Hub-Signature-256``
+(``verify_hub_signature``), which is strictly ``sha256=`` and hex. Failure raises: a flag the caller
+could ignore is a trap.
 """
 
 from __future__ import annotations
@@ -11,7 +13,10 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 from collections.abc import Iterable
+
+_HUB_SIGNATURE = re.compile(r"\Asha256=([0-9a-fA-F]{64})\Z")
 
 
 class SignatureError(Exception):
@@ -72,6 +77,20 @@ class Verifier:
         candidates = _candidates(header)
         if not candidates:
             raise SignatureError("signature_malformed")
+        self._check(raw_body, candidates)
+
+    def verify_hub_signature(self, raw_body: bytes, header: str | None) -> None:
+        """GitHub's ``X-Hub-Signature-256``: exactly ``sha256=<64 hex>`` over ``raw_body``; raise otherwise."""
+        if not self._count:
+            raise SignatureError("no_secret_configured")
+        if not header or not header.strip():
+            raise SignatureError("signature_missing")
+        match = _HUB_SIGNATURE.match(header.strip())
+        if match is None:
+            raise SignatureError("signature_malformed")
+        self._check(raw_body, [("sha256", bytes.fromhex(match.group(1)))])
+
+    def _check(self, raw_body: bytes, candidates: list[tuple[str, bytes]]) -> None:
         matched = False
         for algorithm, digest in candidates:
             for prepared in self._prepared[algorithm]:
@@ -91,3 +110,8 @@ def verify_signature(raw_body: bytes, header: str | None, secrets: Iterable[str]
 def sign_freescout(raw_body: bytes, secret: str) -> str:
     """The header value real FreeScout would send; used by the simulator, tests and the demo."""
     return base64.b64encode(hmac.new(secret.encode("utf-8"), raw_body, hashlib.sha1).digest()).decode("ascii")
+
+
+def sign_github(raw_body: bytes, secret: str) -> str:
+    """The ``X-Hub-Signature-256`` value GitHub would send; used by the simulator, tests and the demo."""
+    return "sha256=" + hmac.new(secret.encode("utf-8"), raw_body, hashlib.sha256).hexdigest()

@@ -7,7 +7,6 @@ per-issue concurrency group may drop a queued run and a stale payload must not d
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -21,10 +20,14 @@ from bridge.vocab import (
     LABEL_LINKED,
     LABEL_NEEDS_CONFIRM,
     LABEL_REGRESSION,
-    SENTINEL,
     TAG_FROM_GITHUB,
+    TICKET_COMMENT,
+    conversation_id_of,
     conversation_ids_in,
+    ticket_url_in,
 )
+
+__all__ = ["TICKET_COMMENT", "conversation_id_of", "ticket_url_in"]  # re-exported: the format lives in vocab
 
 
 class Action(StrEnum):
@@ -83,10 +86,6 @@ LABEL_TAGS: Mapping[str, tuple[str, ...]] = {
     LABEL_REGRESSION: ("bug", "regression"),
 }
 
-#: The comment Direction B leaves on an issue once its ticket exists: the GitHub-side lock.
-TICKET_COMMENT = SENTINEL + " FreeScout ticket: {url}"
-_TICKET_COMMENT_RE = re.compile(r"\A\s*" + re.escape(SENTINEL) + r" FreeScout ticket: (\S+)")
-_CONVERSATION_URL_RE = re.compile(r"/conversation/(\d+)/?(?:[?#]\S*)?\Z")
 #: The phrase that makes the confirmation note recognisable on a re-run.
 CONFIRM_PHRASE = "Customer confirmation requested"
 
@@ -155,17 +154,6 @@ def needs_ticket_settings(label: str) -> bool:
 
 def ticket_comment(url: str) -> str:
     return TICKET_COMMENT.format(url=url)
-
-
-def ticket_url_in(comment_body: str) -> str | None:
-    """The ticket URL of a sentinel comment, or ``None`` (a quote of one, ``> [freescout…``, is not one)."""
-    match = _TICKET_COMMENT_RE.match(comment_body or "")
-    return match.group(1) if match else None
-
-
-def conversation_id_of(url: str) -> int | None:
-    match = _CONVERSATION_URL_RE.search(url)
-    return int(match.group(1)) if match else None
 
 
 def sentinel_tickets(comments: Iterable[Comment]) -> list[str]:
