@@ -130,3 +130,57 @@ def test_broken_or_missing_config_file_is_named(tmp_path: Path) -> None:
         load_settings(BASE | {"BRIDGE_CONFIG": str(broken)})
     with pytest.raises(SettingsError, match="does not exist"):
         load_settings(BASE | {"BRIDGE_CONFIG": str(tmp_path / "nope.toml")})
+
+
+def test_return_path_defaults_match_the_shipped_config() -> None:
+    from bridge.settings import ReturnPathConfig, StatusPolicy
+
+    shipped = load_config(ROOT / "config" / "bridge.toml").return_path
+    assert shipped == ReturnPathConfig() == config_from_mapping({}).return_path
+    assert (shipped.on_completed, shipped.on_not_planned, shipped.on_reopened) == (
+        StatusPolicy.NOTE_AND_ACTIVATE,
+        StatusPolicy.NOTE,
+        StatusPolicy.NOTE,
+    )
+    assert (shipped.demand_label, shipped.demand_label_threshold, shipped.catch_up_hours) == (
+        "customer-demand",
+        3,
+        72.0,
+    )
+
+
+def test_return_path_section_is_read() -> None:
+    from bridge.settings import StatusPolicy
+
+    config = config_from_mapping(
+        {
+            "return_path": {
+                "on_completed": "Note",
+                "on_duplicate": "nothing",
+                "on_reopened": "note_and_activate",
+                "demand_label": "hot",
+                "demand_label_threshold": 0,
+                "catch_up_hours": 24,
+            }
+        }
+    ).return_path
+    assert config.on_completed is StatusPolicy.NOTE and config.on_duplicate is StatusPolicy.NOTHING
+    assert config.on_reopened is StatusPolicy.NOTE_AND_ACTIVATE
+    assert (config.demand_label, config.demand_label_threshold, config.catch_up_hours) == ("hot", 0, 24.0)
+
+
+@pytest.mark.parametrize(
+    ("section", "says"),
+    [
+        (
+            {"on_completed": "close"},
+            "return_path.on_completed = 'close': use nothing | note | note_and_activate",
+        ),
+        ({"demand_label_threshold": -1}, "must not be negative"),
+        ({"catch_up_hours": "soon"}, "invalid value"),
+    ],
+)
+def test_bad_return_path_values_name_the_key(section: dict[str, object], says: str) -> None:
+    with pytest.raises(SettingsError, match="invalid value") as caught:
+        config_from_mapping({"return_path": section}, source="bridge.toml")
+    assert says in str(caught.value)
