@@ -115,7 +115,7 @@ def parse_command(note_html: str, repository: str) -> Command | CommandError | N
     try:
         verb = Verb(verb_word.lower())
     except ValueError:
-        return CommandError("unknown_verb", verb_word)
+        return CommandError("unknown_verb", verb_word or line)
     if verb is Verb.UNLINK:
         return Command(verb, None)
     if not ref_word:
@@ -155,22 +155,28 @@ class _Context:
         return PostRecord(issue_number, record, link_record_body(record, self.ticket.number))
 
 
-def _target_refusal(ctx: _Context, ref: IssueRef, target: IssueView | None) -> CommandPlan | None:
+def _target_refusal(ctx: _Context, ref: IssueRef, target: IssueView | None, here: bool) -> CommandPlan | None:
+    """Why the target cannot be linked; a closed issue the ticket already waits on is no reason."""
     if ref.repository.lower() != ctx.repository.lower():
         return ctx.refuse("other_repository", ref=ref.ref, repository=ctx.repository)
     if ref.is_pull_request or (target is not None and target.is_pull_request):
         return ctx.refuse("pull_request", ref=ref.ref)
     if target is None or target.number != ref.number:
         return ctx.refuse("not_found", ref=ref.ref)
-    if target.is_closed:
+    if target.is_closed and not here:
         return ctx.refuse("closed", ref=target.ref, url=target.html_url)
     return None
+
+
+def _already_here(ctx: _Context, target: IssueView | None, linked_here: Collection[int]) -> bool:
+    old = issue_number_from_url(ctx.ticket.github_issue_url, ctx.repository)
+    return target is not None and old == target.number and ctx.ticket.id in linked_here
 
 
 def _link(ctx: _Context, verb: Verb, target: IssueView, linked_here: Collection[int]) -> CommandPlan:
     field = ctx.ticket.github_issue_url
     old = issue_number_from_url(field, ctx.repository)
-    if old == target.number and ctx.ticket.id in linked_here:
+    if _already_here(ctx, target, linked_here):
         return CommandPlan(
             "already_linked", False, (ctx.reply("linked", ref=target.ref, url=target.html_url),)
         )
@@ -224,7 +230,7 @@ def decide_command(
         return ctx.refuse(command.reason, detail=command.detail)
     if command.verb is Verb.UNLINK or command.ref is None:
         return _unlink(ctx)
-    refusal = _target_refusal(ctx, command.ref, target)
+    refusal = _target_refusal(ctx, command.ref, target, _already_here(ctx, target, linked_here))
     if refusal is not None or target is None:
         return refusal or ctx.refuse("not_found", ref=command.ref.ref)
     return _link(ctx, command.verb, target, linked_here)

@@ -65,7 +65,7 @@ def test_parse_ref(value: str, expected: IssueRef | None) -> None:
         ("<p>#github link</p>", CommandError("missing_ref", "link")),
         ("<p>#github link acme/app</p>", CommandError("bad_ref", "acme/app")),
         ("<p>#github close 5</p>", CommandError("unknown_verb", "close")),
-        ("<p>#github</p>", CommandError("unknown_verb", "")),
+        ("<p>#github</p>", CommandError("unknown_verb", "#github")),
         ("<p>see #github link 5</p>", None),
         ("<p>#githubber link 5</p>", None),
         ("<p>no command</p>", None),
@@ -205,3 +205,9 @@ def test_unlink_records_then_writes_the_sentinel() -> None:
 def test_unlink_without_an_old_issue(field: str, reason: str, steps: int) -> None:
     plan = decide(Command(Verb.UNLINK, None), field)
     assert (plan.reason, plan.refused, len(plan.steps)) == (reason, False, steps)
+
+
+def test_a_ticket_already_waiting_on_a_closed_issue_is_told_it_is_linked() -> None:
+    plan = decide(LINK_1, ISSUE_URL, target=issue(state="closed"), linked_here={202})
+    assert (plan.reason, plan.refused) == ("already_linked", False)
+    assert decide(LINK_1, ISSUE_URL, target=issue(state="closed")).reason == "closed"
