@@ -185,6 +185,18 @@ class FreeScoutAPI:
             json={"customFields": [{"id": int(field_id), "value": value}]},
         )
 
+    async def set_status(self, conversation_id: int, status: str, by_user: int) -> None:
+        """``PUT /api/conversations/{id}``: the status, as user ``by_user`` (FreeScout requires one).
+
+        Idempotent: the same status again changes nothing. A change fires ``convo.status``, which the
+        bridge receives as its own echo."""
+        await self._request(
+            "set_status",
+            "PUT",
+            f"conversations/{int(conversation_id)}",
+            json={"byUser": int(by_user), "status": str(status)},
+        )
+
     async def set_tags(self, conversation_id: int, tags: list[str]) -> None:
         """Replace the whole tag set (idempotent); names are normalised by FreeScout."""
         await self._request(
