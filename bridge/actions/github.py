@@ -17,9 +17,12 @@ from github import Auth, Github, GithubException
 from bridge.actions.decide import Comment, IssueState, parse_issue
 from bridge.errors import TransientUpstreamError
 from bridge.github_api import pygithub, translate
+from bridge.github_model import IssueComment, IssueView, parse_comment, parse_issue_view
 
 T = TypeVar("T")
 API = "github"
+PER_PAGE = 100
+MAX_PAGES = 50  # 5,000 comments: beyond any issue support waits on
 
 
 def make_actions_github(
@@ -68,6 +71,47 @@ class IssueClient:
         def fetch() -> list[Comment]:
             issue = self._gh.get_repo(self._repository).get_issue(int(number))
             return [Comment(body=c.body or "", html_url=c.html_url or "") for c in issue.get_comments()]
+
+        return self._run("list_comments", fetch)
+
+    def issue_view(self, number: int) -> IssueView | None:
+        """The issue now, for the return path; ``None`` when GitHub answers 404."""
+
+        def fetch() -> IssueView | None:
+            try:
+                _, data = self._gh.requester.requestJsonAndCheck(
+                    "GET", f"/repos/{self._repository}/issues/{int(number)}"
+                )
+            except GithubException as exc:
+                if exc.status == 404:
+                    return None
+                raise
+            try:
+                return parse_issue_view(data, self._repository)
+            except ValueError as exc:
+                raise TransientUpstreamError(API, "get_issue", "unexpected_shape") from exc
+
+        return self._run("get_issue", fetch)
+
+    def issue_comments(self, number: int) -> list[IssueComment]:
+        """Every comment on the issue with its id, time and author, page by page (oldest first)."""
+
+        def fetch() -> list[IssueComment]:
+            comments: list[IssueComment] = []
+            path = f"/repos/{self._repository}/issues/{int(number)}/comments"
+            for page in range(1, MAX_PAGES + 1):
+                _, data = self._gh.requester.requestJsonAndCheck(
+                    "GET", path, parameters={"per_page": PER_PAGE, "page": page}
+                )
+                items = data if isinstance(data, list) else []
+                for item in items:
+                    try:
+                        comments.append(parse_comment(item))
+                    except ValueError:
+                        continue
+                if len(items) < PER_PAGE:
+                    break
+            return comments
 
         return self._run("list_comments", fetch)
 

@@ -141,6 +141,7 @@ _HEADLINES = {
     "created": "ticket created",
     "finished": "earlier ticket found and finished",
     "noted": "customer confirmation requested",
+    "updated": "linked tickets told",
     "skipped": "nothing to do",
     "failed": "failed",
 }

@@ -37,6 +37,7 @@ from bridge.actions.render import (
     log_line,
     summary_markdown,
 )
+from bridge.actions.return_flow import is_return_path_event, reconcile_from_event, return_path_config
 from bridge.errors import UpstreamError
 from bridge.freescout_api import FreeScoutAPI, make_client
 
@@ -59,7 +60,12 @@ def read_payload(env: Mapping[str, str]) -> Any:
 
 async def sync(env: Mapping[str, str], report: Report) -> None:
     """Decide from the event, then act on fresh state; everything the run did ends up in ``report``."""
-    routed = route((env.get("GITHUB_EVENT_NAME") or "").strip(), read_payload(env))
+    event_name = (env.get("GITHUB_EVENT_NAME") or "").strip()
+    payload = read_payload(env)
+    if is_return_path_event(event_name, payload):
+        await sync_return_path(env, event_name, payload, report)
+        return
+    routed = route(event_name, payload)
     if isinstance(routed, Decision):
         report.reason = routed.detail
         return
@@ -85,6 +91,41 @@ async def sync(env: Mapping[str, str], report: Report) -> None:
                     await file_ticket(ctx)
                 else:
                     await request_confirm(ctx)
+    finally:
+        gh.close()
+
+
+async def sync_return_path(env: Mapping[str, str], event_name: str, payload: Any, report: Report) -> None:
+    """An issue closed or reopened, or a ``/support`` comment: every linked ticket hears of it."""
+    action = str(payload.get("action") or "")
+    issue = payload.get("issue") if isinstance(payload.get("issue"), Mapping) else {}
+    repository = payload.get("repository") if isinstance(payload.get("repository"), Mapping) else {}
+    report.label = f"{event_name}.{action}"
+    report.issue_url = str(issue.get("html_url") or "")
+    cfg = load_actions_config(
+        env, need_ticket=False, payload_repository=str(repository.get("full_name") or "")
+    )
+    config, problems = return_path_config(env)
+    if problems:
+        raise ConfigError(problems)
+    report.issue = issue_ref(cfg.repository, int(issue.get("number") or 0))
+    gh = make_actions_github(
+        cfg.github_token.reveal(), cfg.github_api_url, timeout=cfg.github_timeout_seconds
+    )
+    try:
+        async with make_client(
+            cfg.freescout_url, cfg.freescout_api_key.reveal(), cfg.freescout_timeout_seconds
+        ) as http:
+            with retry.deadline_in(DEADLINE_SECONDS):
+                await reconcile_from_event(
+                    cfg,
+                    config,
+                    event_name,
+                    payload,
+                    IssueClient(gh, cfg.repository),
+                    FreeScoutAPI(http),
+                    report,
+                )
     finally:
         gh.close()
 

@@ -71,7 +71,10 @@ def load(path: str) -> dict[str, object]:
 def test_ready_workflow_shape() -> None:
     text = (ROOT / WORKFLOWS[0]).read_text(encoding="utf-8")
     flow = load(WORKFLOWS[0])
-    assert flow[True] == {"issues": {"types": ["labeled"]}}  # YAML 1.1 reads the key `on` as True
+    assert flow[True] == {  # YAML 1.1 reads the key `on` as True
+        "issues": {"types": ["labeled", "closed", "reopened"]},
+        "issue_comment": {"types": ["created"]},
+    }
     assert flow["permissions"] == {"contents": "read", "issues": "write"}
     job = flow["jobs"]["sync"]  # type: ignore[index]
     assert job["concurrency"] == {
@@ -80,6 +83,8 @@ def test_ready_workflow_shape() -> None:
     }
     for label in ("customer-reported", "regression", "needs-customer-confirm"):
         assert f"github.event.label.name == '{label}'" in job["if"]
+    assert "startsWith(github.event.comment.body, '/support')" in job["if"]
+    assert "!github.event.issue.pull_request" in job["if"]
     (step,) = job["steps"]
     assert step["env"]["GITHUB_TOKEN"] == "${{ secrets.GITHUB_TOKEN }}"
     assert step["env"]["FREESCOUT_API_KEY"] == "${{ secrets.FREESCOUT_API_KEY }}"
