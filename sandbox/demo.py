@@ -148,6 +148,35 @@ def run_direction_b(
     return summary.read_text() if summary.exists() else ""
 
 
+def run_return_path(env: dict[str, str], issue: dict[str, Any], workdir: Path) -> None:
+    """Run the real Actions script on ``issues: closed``, as the workflow would (the web process's GitHub
+    webhook does the same reconcile)."""
+    event = {
+        "action": "closed",
+        "issue": issue,
+        "repository": {"full_name": REPO, "name": "app", "owner": {"login": "acme"}},
+        "sender": {"login": "eng-jo", "id": 1001, "type": "User"},
+    }
+    event_path = workdir / f"event-{issue['number']}-closed.json"
+    event_path.write_text(json.dumps(event))
+    run_env = env | {
+        "GITHUB_EVENT_NAME": "issues",
+        "GITHUB_EVENT_PATH": str(event_path),
+        "GITHUB_TOKEN": env["GITHUB_ISSUE_BOT_TOKEN"],
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bridge.actions.sync"],
+        env=run_env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"the return path failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+
+
 def tell(
     story: Story, fs: FreeScoutClient, gh: GitHubClient, bridge: str, env: dict[str, str], workdir: Path
 ) -> None:
@@ -248,6 +277,38 @@ def tell(
     story.check(
         before == after,
         f"{count} redelivered webhooks: still {after[0]} issues, {after[1]} comments, {after[2]} threads",
+    )
+
+    story.step("Engineering fixes the reported issue and closes it; support is told")
+    ticket = tickets[0]["id"] if tickets else 0
+    fs.post(f"/_sim/conversations/{ticket}/agent-status", {"status": "pending", "userId": 3})
+    fs.wait_idle()
+    story.say(f"Support had set ticket #{ticket} to pending: it waits on engineering.")
+    token = {"Authorization": f"token {env['GITHUB_ISSUE_BOT_TOKEN']}"}
+    closed = httpx.patch(
+        f"{gh.url}/repos/{REPO}/issues/{reported['number']}",
+        json={"state": "closed", "state_reason": "completed"},
+        headers=token,
+    ).json()
+    comments_before = sum(len(i["comment_list"]) for i in gh.issues())
+    run_return_path(env, closed, workdir)
+    fs.wait_idle()
+    fresh = fs.conversation(ticket)
+    notes = [t for t in fresh["_embedded"]["threads"] if t["type"] == "note"]
+    story.check(
+        sum("closed as completed" in t["body"] for t in notes) == 1,
+        f"one internal note: “{REPO}#{reported['number']} was closed as completed”",
+    )
+    story.check(fresh["status"] == "active", "the ticket is active again, back in the agents' queue")
+    story.check(
+        sum(len(i["comment_list"]) for i in gh.issues()) == comments_before,
+        "no loop: the note and the status change wrote nothing back to GitHub",
+    )
+    run_return_path(env, closed, workdir)
+    fs.wait_idle()
+    story.check(
+        len(fs.conversation(ticket)["_embedded"]["threads"]) == len(fresh["_embedded"]["threads"]),
+        "the same event again (a re-run, or the GitHub webhook too) writes nothing",
     )
 
 

@@ -29,6 +29,7 @@ def test_demo_tells_the_story_and_exits_zero() -> None:
         "4. An engineer labels another issue",
         "5. Support closes the first ticket",
         "6. FreeScout redelivers every webhook again",
+        "7. Engineering fixes the reported issue and closes it; support is told",
     ):
         assert step in done.stdout
-    assert "✗" not in done.stdout and "All 6 steps held." in done.stdout
+    assert "✗" not in done.stdout and "All 7 steps held." in done.stdout
