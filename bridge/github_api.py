@@ -20,6 +20,7 @@ from github import Auth, Github, GithubException
 from bridge import retry
 from bridge.errors import PermanentUpstreamError, TransientUpstreamError, UpstreamError
 from bridge.github_gate import WriteGate
+from bridge.github_model import IssueComment, IssueView, parse_comment, parse_issue_view
 from bridge.metrics import Metrics
 from bridge.settings import AppAuth, GitHubAuth, TokenAuth
 from bridge.vocab import LABEL_LINKED, conversation_ids_in
@@ -117,6 +118,15 @@ def translate(operation: str, exc: Exception) -> UpstreamError:
     return PermanentUpstreamError(
         API, operation, f"http_{status}", status=status, hint=hints.get(status, message)
     )
+
+
+def next_page(headers: Any) -> str | None:
+    """The ``rel="next"`` URL of a ``Link`` header (docs/upstream/github.md), or ``None`` on the last page."""
+    for part in _header(headers, "link").split(","):
+        url, _, rel = part.partition(";")
+        if 'rel="next"' in rel.replace(" ", ""):
+            return url.strip().strip("<>")
+    return None
 
 
 class GitHubIssues:
@@ -238,3 +248,71 @@ class GitHubIssues:
         """Scopes of a classic token, as GitHub reported them on the last call; ``None`` if it did not."""
         scopes = self._gh.oauth_scopes
         return None if scopes is None else tuple(s.strip() for s in scopes if s.strip())
+
+    # --- the return path's reads and writes (issue #10): plain JSON, parsed by ``bridge.github_model`` ----
+
+    def _pages(self, path: str) -> list[Any]:
+        """Every item of a list endpoint, following ``Link: rel="next"`` (100 a page)."""
+        items: list[Any] = []
+        url: str | None = path
+        params: dict[str, Any] | None = {"per_page": 100}
+        while url:
+            headers, data = self._gh.requester.requestJsonAndCheck("GET", url, parameters=params)
+            items += data if isinstance(data, list) else []
+            url, params = next_page(headers), None
+        return items
+
+    def get_issue_view(self, number: int) -> IssueView | None:
+        """``GET /repos/{o}/{r}/issues/{n}`` as an ``IssueView`` (pull requests too: the view says so);
+        ``None`` when GitHub answers 404 or 410, or the issue now lives in another repository (moved)."""
+
+        def get() -> IssueView | None:
+            path = f"/repos/{self._repository}/issues/{int(number)}"
+            try:
+                _headers, data = self._gh.requester.requestJsonAndCheck("GET", path)
+            except GithubException as exc:
+                if exc.status in (404, 410):
+                    return None
+                raise
+            view = parse_issue_view(data, self._repository)
+            return view if view.repository.lower() == self._repository.lower() else None
+
+        return self._run("get_issue", get)
+
+    def list_issue_comments(self, number: int) -> list[IssueComment]:
+        """Every comment on the issue, oldest first (every page): the link records and the demand comment."""
+
+        def get() -> list[IssueComment]:
+            raw = self._pages(f"/repos/{self._repository}/issues/{int(number)}/comments")
+            return sorted((parse_comment(c) for c in raw), key=lambda c: c.id)
+
+        return self._run("list_comments", get)
+
+    def add_label(self, number: int, name: str) -> None:
+        """``POST …/issues/{n}/labels`` with one name: idempotent (a label already there stays once)."""
+
+        def add() -> None:
+            path = f"/repos/{self._repository}/issues/{int(number)}/labels"
+            self._gh.requester.requestJsonAndCheck("POST", path, input={"labels": [name]})
+
+        self._run("add_label", add, write=True)
+
+    def post_comment(self, number: int, body: str) -> IssueComment:
+        """One POST, never repeated here: callers go through ``bridge.in_doubt.write_once``."""
+
+        def create() -> IssueComment:
+            path = f"/repos/{self._repository}/issues/{int(number)}/comments"
+            _headers, data = self._gh.requester.requestJsonAndCheck("POST", path, input={"body": body})
+            return parse_comment(data)
+
+        return self._run("create_comment", create, write=True, content=True)
+
+    def edit_comment(self, comment_id: int, body: str) -> IssueComment:
+        """``PATCH …/issues/comments/{id}``: idempotent, the same body twice leaves one comment saying it."""
+
+        def edit() -> IssueComment:
+            path = f"/repos/{self._repository}/issues/comments/{int(comment_id)}"
+            _headers, data = self._gh.requester.requestJsonAndCheck("PATCH", path, input={"body": body})
+            return parse_comment(data)
+
+        return self._run("edit_comment", edit, write=True)
