@@ -112,20 +112,12 @@ def free_port(preferred: int) -> int:
     raise RuntimeError("no free port")
 
 
-def run_direction_b(
-    env: dict[str, str], gh: GitHubClient, issue: dict[str, Any], label: str, workdir: Path
-) -> str:
-    """Run the real Actions script on an ``issues: labeled`` event, as the workflow would."""
-    event = {
-        "action": "labeled",
-        "issue": issue,
-        "label": {"name": label, "color": "d73a4a", "default": False},
-        "repository": {"full_name": REPO, "name": "app", "owner": {"login": "acme"}},
-        "sender": {"login": "eng-jo", "id": 1001, "type": "User"},
-    }
-    event_path = workdir / f"event-{issue['number']}-{label}.json"
+def run_actions(env: dict[str, str], event: dict[str, Any], name: str, workdir: Path) -> str:
+    """Run the real Actions script on ``event`` (an ``issues`` payload), as the workflow would; the step
+    summary it wrote."""
+    event_path = workdir / f"event-{name}.json"
     event_path.write_text(json.dumps(event))
-    summary = workdir / f"summary-{issue['number']}-{label}.md"
+    summary = workdir / f"summary-{name}.md"
     run_env = env | {
         "GITHUB_EVENT_NAME": "issues",
         "GITHUB_EVENT_PATH": str(event_path),
@@ -144,37 +136,18 @@ def run_direction_b(
         check=False,
     )
     if done.returncode != 0:
-        raise RuntimeError(f"Direction B failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+        raise RuntimeError(f"the Actions script failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
     return summary.read_text() if summary.exists() else ""
 
 
-def run_return_path(env: dict[str, str], issue: dict[str, Any], workdir: Path) -> None:
-    """Run the real Actions script on ``issues: closed``, as the workflow would (the web process's GitHub
-    webhook does the same reconcile)."""
-    event = {
-        "action": "closed",
+def issues_event(action: str, issue: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {
+        "action": action,
         "issue": issue,
         "repository": {"full_name": REPO, "name": "app", "owner": {"login": "acme"}},
         "sender": {"login": "eng-jo", "id": 1001, "type": "User"},
+        **extra,
     }
-    event_path = workdir / f"event-{issue['number']}-closed.json"
-    event_path.write_text(json.dumps(event))
-    run_env = env | {
-        "GITHUB_EVENT_NAME": "issues",
-        "GITHUB_EVENT_PATH": str(event_path),
-        "GITHUB_TOKEN": env["GITHUB_ISSUE_BOT_TOKEN"],
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "bridge.actions.sync"],
-        env=run_env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"the return path failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
 
 
 def tell(
@@ -227,7 +200,8 @@ def tell(
             "user": "eng-jo",
         },
     )
-    summary = run_direction_b(env, gh, reported, "customer-reported", workdir)
+    label = {"name": "customer-reported", "color": "d73a4a", "default": False}
+    summary = run_actions(env, issues_event("labeled", reported, label=label), "labeled", workdir)
     fs.wait_idle()
     tickets = [c for c in fs.conversations() if fs.field(c["id"]) == reported["html_url"]]
     story.check(len(tickets) == 1, "one FreeScout ticket was created in the ops mailbox")
@@ -291,7 +265,7 @@ def tell(
         headers=token,
     ).json()
     comments_before = sum(len(i["comment_list"]) for i in gh.issues())
-    run_return_path(env, closed, workdir)
+    run_actions(env, issues_event("closed", closed), "closed", workdir)
     fs.wait_idle()
     fresh = fs.conversation(ticket)
     notes = [t for t in fresh["_embedded"]["threads"] if t["type"] == "note"]
@@ -304,7 +278,7 @@ def tell(
         sum(len(i["comment_list"]) for i in gh.issues()) == comments_before,
         "no loop: the note and the status change wrote nothing back to GitHub",
     )
-    run_return_path(env, closed, workdir)
+    run_actions(env, issues_event("closed", closed), "closed-again", workdir)
     fs.wait_idle()
     story.check(
         len(fs.conversation(ticket)["_embedded"]["threads"]) == len(fresh["_embedded"]["threads"]),

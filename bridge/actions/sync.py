@@ -15,14 +15,22 @@ import json
 import os
 import sys
 import traceback
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
 import anyio
 
 from bridge import retry
-from bridge.actions.config import ConfigError, is_live, load_actions_config, repository_of, secret_values
+from bridge.actions.config import (
+    ActionsConfig,
+    ConfigError,
+    is_live,
+    load_actions_config,
+    repository_of,
+    secret_values,
+)
 from bridge.actions.decide import Decision, needs_ticket_settings, route
 from bridge.actions.flows import Context, file_ticket, request_confirm
 from bridge.actions.freescout import Desk, Misconfigured
@@ -77,6 +85,17 @@ async def sync(env: Mapping[str, str], report: Report) -> None:
         env, need_ticket=needs_ticket_settings(event.label), payload_repository=event.repository
     )
     report.issue = issue_ref(cfg.repository, event.issue.number)
+    async with clients(cfg) as (issues, freescout):
+        ctx = Context(cfg, event, issues, Desk(freescout, cfg), report)
+        if needs_ticket_settings(event.label):
+            await file_ticket(ctx)
+        else:
+            await request_confirm(ctx)
+
+
+@asynccontextmanager
+async def clients(cfg: ActionsConfig) -> AsyncIterator[tuple[IssueClient, FreeScoutAPI]]:
+    """The run's two clients, closed at the end, and the run's time budget."""
     gh = make_actions_github(
         cfg.github_token.reveal(), cfg.github_api_url, timeout=cfg.github_timeout_seconds
     )
@@ -84,13 +103,8 @@ async def sync(env: Mapping[str, str], report: Report) -> None:
         async with make_client(
             cfg.freescout_url, cfg.freescout_api_key.reveal(), cfg.freescout_timeout_seconds
         ) as http:
-            desk = Desk(FreeScoutAPI(http), cfg)
-            ctx = Context(cfg, event, IssueClient(gh, cfg.repository), desk, report)
             with retry.deadline_in(DEADLINE_SECONDS):
-                if needs_ticket_settings(event.label):
-                    await file_ticket(ctx)
-                else:
-                    await request_confirm(ctx)
+                yield IssueClient(gh, cfg.repository), FreeScoutAPI(http)
     finally:
         gh.close()
 
@@ -109,25 +123,8 @@ async def sync_return_path(env: Mapping[str, str], event_name: str, payload: Any
     if problems:
         raise ConfigError(problems)
     report.issue = issue_ref(cfg.repository, int(issue.get("number") or 0))
-    gh = make_actions_github(
-        cfg.github_token.reveal(), cfg.github_api_url, timeout=cfg.github_timeout_seconds
-    )
-    try:
-        async with make_client(
-            cfg.freescout_url, cfg.freescout_api_key.reveal(), cfg.freescout_timeout_seconds
-        ) as http:
-            with retry.deadline_in(DEADLINE_SECONDS):
-                await reconcile_from_event(
-                    cfg,
-                    config,
-                    event_name,
-                    payload,
-                    IssueClient(gh, cfg.repository),
-                    FreeScoutAPI(http),
-                    report,
-                )
-    finally:
-        gh.close()
+    async with clients(cfg) as (issues, freescout):
+        await reconcile_from_event(cfg, config, event_name, payload, issues, freescout, report)
 
 
 def _redact(text: str, secrets: list[str]) -> str:
