@@ -75,7 +75,6 @@ class Linker:
         self._in_doubt = Ledger()
         self._github_policy = Policy(settings.config.in_doubt_github_seconds)
         self._freescout_policy = Policy(settings.config.in_doubt_freescout_seconds)
-        self._rules: Rules | None = None
 
     @property
     def enabled(self) -> bool:
@@ -84,10 +83,7 @@ class Linker:
     async def rules(self) -> Rules:
         if self._mailboxes.needs_lookup():
             await self._mailboxes.load()
-        ids = self._mailboxes.configured_ids()
-        if self._rules is None or self._rules.mailbox_ids is not ids:  # rebuilt only when the ids change
-            self._rules = Rules(self._settings.config, self._settings.bot_user_id, ids)
-        return self._rules
+        return Rules(self._settings.config, self._settings.bot_user_id, self._mailboxes.configured_ids())
 
     def _ours(self, url: str) -> bool:
         return issue_number_from_url(url, self._settings.github_repository) is not None

@@ -11,7 +11,6 @@ import json
 import logging
 import re
 import sys
-import time
 from collections.abc import Iterable, MutableMapping
 from typing import Any, TextIO
 
@@ -76,39 +75,21 @@ class Redactor:
 REDACTOR = Redactor()
 
 
-_SECOND: tuple[int, str] = (-1, "")  # the last second formatted, and its text
-
-
-def _now_iso() -> str:
-    """UTC now as ISO 8601 with microseconds and ``Z``; the seconds part is formatted once per second."""
-    global _SECOND
-    now = time.time()
-    cached = _SECOND  # one read: threads never mix one second's text with another's microseconds
-    if int(now) != cached[0]:
-        cached = _SECOND = (int(now), time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)))
-    return f"{cached[1]}.{int((now - cached[0]) * 1e6):06d}Z"
-
-
-_LEVELS = {"warn": "warning", "exception": "error"}
-
-
-def finish(logger: Any, method_name: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    """Message to ``msg`` (so ``event`` can carry the FreeScout event, bound as ``_event``), then the level,
-    the time and any exception as text: structlog's EventRenamer, add_log_level, TimeStamper and
-    format_exc_info in one step, because every delivery pays for each step of the chain."""
-    event_dict["msg"] = event_dict.pop("event", "")
-    if "_event" in event_dict:
-        event_dict["event"] = event_dict.pop("_event")
-    event_dict["level"] = _LEVELS.get(method_name, method_name)
-    event_dict["timestamp"] = _now_iso()
-    if "exc_info" in event_dict:
-        return structlog.processors.format_exc_info(logger, method_name, event_dict)
-    return event_dict
-
-
 def processors() -> list[Any]:
-    """The chain, shared by the app and by tests that capture logs."""
-    return [structlog.contextvars.merge_contextvars, finish, REDACTOR]
+    """The chain, shared by the app and by tests that capture logs: structlog's own processors, then the
+    redactor last, so it also sees the formatted exception text.
+
+    The message goes to ``msg`` so that ``event`` can carry the FreeScout event (bound as ``_event``);
+    the timestamp is UTC ISO 8601 with microseconds and ``Z``.
+    """
+    return [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.EventRenamer("msg", replace_by="_event"),
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="%Y-%m-%dT%H:%M:%S.%fZ", utc=True),
+        structlog.processors.format_exc_info,
+        REDACTOR,
+    ]
 
 
 def render_json(_logger: Any, _name: str, event_dict: MutableMapping[str, Any]) -> str:

@@ -26,7 +26,7 @@ class MailboxDirectory:
         self._by_id: dict[int, Mailbox] | None = None
         self._lock = asyncio.Lock()
         self.unknown: tuple[str | int, ...] = ()
-        self._ids: tuple[dict[int, Mailbox] | None, frozenset[int] | None] | None = None  # (for, ids)
+        self._ids = self._resolve()
 
     @property
     def loaded(self) -> bool:
@@ -48,22 +48,23 @@ class MailboxDirectory:
             self.unknown = tuple(
                 m for m in self._configured if (m not in by_id if isinstance(m, int) else m not in emails)
             )
+            self._ids = self._resolve()
 
     def configured_ids(self) -> frozenset[int] | None:
         """Ids of the configured mailboxes; ``None`` when the config names none (every mailbox).
 
-        Memoised per loaded list: every delivery asks, and the answer only changes when the list does.
+        Resolved when the directory is built and again on each load, not on every delivery.
         """
-        if self._ids is not None and self._ids[0] is self._by_id:
-            return self._ids[1]
-        ids: set[int] | None = None
-        if self._configured:
-            ids = {m for m in self._configured if isinstance(m, int)}
-            if self._by_id is not None:
-                by_email = {m.email.lower(): m.id for m in self._by_id.values()}
-                ids |= {by_email[m] for m in self._configured if isinstance(m, str) and m in by_email}
-        self._ids = (self._by_id, None if ids is None else frozenset(ids))
-        return self._ids[1]
+        return self._ids
+
+    def _resolve(self) -> frozenset[int] | None:
+        if not self._configured:
+            return None
+        ids = {m for m in self._configured if isinstance(m, int)}
+        if self._by_id is not None:
+            by_email = {m.email.lower(): m.id for m in self._by_id.values()}
+            ids |= {by_email[m] for m in self._configured if isinstance(m, str) and m in by_email}
+        return frozenset(ids)
 
     def needs_lookup(self) -> bool:
         """Emails in the config cannot be matched before the list is loaded."""
