@@ -35,7 +35,7 @@ from bridge.github_api import GitHubIssues
 from bridge.linker import Linker
 from bridge.mailboxes import MailboxDirectory
 from bridge.metrics import Metrics
-from bridge.settings import Settings
+from bridge.settings import MailboxRef, Settings, mailbox_ref
 
 log = logs.get_logger()
 
@@ -43,8 +43,6 @@ KEEP_RESULTS = 20
 MAX_BODY_BYTES = 16 * 1024
 MAX_MAILBOXES = 100
 SWEEP_PATH = "/admin/sweep"
-
-MailboxRef = str | int
 
 
 @dataclass(frozen=True)
@@ -276,12 +274,10 @@ async def _small_body(request: Request) -> bytes:
 
 
 def _mailbox_ref(value: object) -> MailboxRef:
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    if isinstance(value, str) and value.strip() and len(value) <= 254:
-        text = value.strip()
-        return int(text) if text.isascii() and text.isdigit() else text.lower()  # "²".isdigit() is True
-    raise BadRequest("invalid_request", f"mailboxes: {value!r} is not a mailbox id or email")
+    try:
+        return mailbox_ref(value, names=True)
+    except ValueError:
+        raise BadRequest("invalid_request", f"mailboxes: {value!r} is not a mailbox id or email") from None
 
 
 def parse_sweep_request(raw: bytes) -> SweepRequest:

@@ -31,13 +31,6 @@ class ThreadType(StrEnum):
     CUSTOMER = "customer"
 
 
-class ConversationStatus(StrEnum):
-    ACTIVE = "active"
-    PENDING = "pending"
-    CLOSED = "closed"
-    SPAM = "spam"
-
-
 def _retry_after(response: httpx.Response) -> float | None:
     value = response.headers.get("retry-after", "")
     return float(value) if value.strip().isdigit() else None
@@ -90,7 +83,6 @@ class FreeScoutAPI:
     def __init__(self, client: httpx.AsyncClient, metrics: Metrics | None = None) -> None:
         self._client = client
         self._metrics = metrics
-        self.calls = 0  # upstream requests sent, for tests and the per-ticket call budget
 
     async def _request(
         self, operation: str, method: str, path: str, *, idempotent: bool = True, **kwargs: Any
@@ -99,7 +91,6 @@ class FreeScoutAPI:
 
         async def attempt() -> httpx.Response:
             retry.check_deadline(operation)
-            self.calls += 1
             started = time.perf_counter()
             status = "error"
             try:

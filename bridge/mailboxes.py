@@ -10,6 +10,7 @@ import asyncio
 from dataclasses import dataclass
 
 from bridge.freescout_api import FreeScoutAPI
+from bridge.settings import MailboxRef
 
 
 @dataclass(frozen=True)
@@ -20,12 +21,12 @@ class Mailbox:
 
 
 class MailboxDirectory:
-    def __init__(self, api: FreeScoutAPI, configured: tuple[str | int, ...]) -> None:
+    def __init__(self, api: FreeScoutAPI, configured: tuple[MailboxRef, ...]) -> None:
         self._api = api
         self._configured = configured
         self._by_id: dict[int, Mailbox] | None = None
         self._lock = asyncio.Lock()
-        self.unknown: tuple[str | int, ...] = ()
+        self.unknown: tuple[MailboxRef, ...] = ()
         self._ids = self._resolve()
 
     @property

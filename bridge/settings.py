@@ -16,9 +16,18 @@ from typing import Any
 TRUE_WORDS = frozenset({"true", "1", "on", "yes"})
 DEFAULT_CONFIG_PATH = "config/bridge.toml"
 
+MailboxRef = int | str  # a FreeScout mailbox id, or its email address (lower-cased)
+
 
 class SettingsError(Exception):
-    """Start-up cannot go on; the message names every setting to fix."""
+    """Start-up cannot go on; ``problems`` maps each variable to fix to what is wrong with it.
+
+    The message lists every problem, each worded so that it names its variable.
+    """
+
+    def __init__(self, problems: Mapping[str, str]) -> None:
+        self.problems = dict(problems)
+        super().__init__("missing or invalid settings: " + "; ".join(self.problems.values()))
 
 
 class Secret:
@@ -111,7 +120,7 @@ class BridgeConfig:
 
     routes: tuple[str, ...] = ("ops", "support")
     tags: tuple[str, ...] = ("bug", "feature_request", "auto:status")
-    mailboxes: tuple[str | int, ...] = ()
+    mailboxes: tuple[MailboxRef, ...] = ()
     tag_labels: Mapping[str, str] = field(
         default_factory=lambda: {"bug": "bug", "feature_request": "enhancement"}
     )
@@ -178,7 +187,12 @@ def _is_private_key(pem: str) -> bool:
     return isinstance(key, RSAPrivateKey)  # GitHub App keys are RSA; PyJWT's RS256 takes nothing else
 
 
-def _github_auth(env: Mapping[str, str], problems: list[str]) -> GitHubAuth | None:
+def _problem(problems: dict[str, str], variable: str, problem: str = "") -> None:
+    """Record what is wrong with ``variable``; its bare name means it is missing."""
+    problems[variable] = problem or variable
+
+
+def _github_auth(env: Mapping[str, str], problems: dict[str, str]) -> GitHubAuth | None:
     token = _get(env, "GITHUB_ISSUE_BOT_TOKEN")
     app_names = ("GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY", "GITHUB_APP_INSTALLATION_ID")
     app_values = [_get(env, n) for n in app_names]
@@ -186,63 +200,77 @@ def _github_auth(env: Mapping[str, str], problems: list[str]) -> GitHubAuth | No
         return TokenAuth(Secret(token))
     if all(app_values):
         if not app_values[2].isdigit():
-            problems.append("GITHUB_APP_INSTALLATION_ID must be a number")
+            _problem(problems, "GITHUB_APP_INSTALLATION_ID", "GITHUB_APP_INSTALLATION_ID must be a number")
             return None
         key = app_values[1].replace("\\n", "\n")
         if not _is_private_key(key):
-            problems.append(
-                "GITHUB_APP_PRIVATE_KEY is not a PEM RSA private key (paste the whole .pem file GitHub gave you)"
+            _problem(
+                problems,
+                "GITHUB_APP_PRIVATE_KEY",
+                "GITHUB_APP_PRIVATE_KEY is not a PEM RSA private key (paste the whole .pem file GitHub gave you)",
             )
             return None
         return AppAuth(app_values[0], Secret(key), int(app_values[2]))
     missing_app = [n for n, v in zip(app_names, app_values, strict=True) if not v]
     if any(app_values):
-        problems.append("GitHub App credentials are incomplete: missing " + ", ".join(missing_app))
+        _problem(
+            problems,
+            missing_app[0],
+            "GitHub App credentials are incomplete: missing " + ", ".join(missing_app),
+        )
     else:
-        problems.append(
-            "GITHUB_ISSUE_BOT_TOKEN (or GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY and GITHUB_APP_INSTALLATION_ID)"
+        _problem(
+            problems,
+            "GITHUB_ISSUE_BOT_TOKEN",
+            "GITHUB_ISSUE_BOT_TOKEN (or GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY and GITHUB_APP_INSTALLATION_ID)",
         )
     return None
 
 
 def load_settings(env: Mapping[str, str], config: BridgeConfig | None = None) -> Settings:
     """Validate the environment; raise ``SettingsError`` naming every missing or malformed variable."""
-    problems: list[str] = []
+    problems: dict[str, str] = {}
     fs_url = _get(env, "FREESCOUT_URL") or _get(env, "FREESCOUT_API_URL")
     if not fs_url:
-        problems.append("FREESCOUT_URL (or FREESCOUT_API_URL)")
+        _problem(problems, "FREESCOUT_URL", "FREESCOUT_URL (or FREESCOUT_API_URL)")
     elif not fs_url.startswith(("http://", "https://")):
-        problems.append("FREESCOUT_URL must start with http:// or https://")
+        _problem(problems, "FREESCOUT_URL", "FREESCOUT_URL must start with http:// or https://")
     api_key = _get(env, "FREESCOUT_API_KEY")
     if not api_key:
-        problems.append("FREESCOUT_API_KEY")
+        _problem(problems, "FREESCOUT_API_KEY")
     secrets = tuple(Secret(s.strip()) for s in _get(env, "FREESCOUT_WEBHOOK_SECRET").split(",") if s.strip())
     if not secrets:
-        problems.append("FREESCOUT_WEBHOOK_SECRET")
+        _problem(problems, "FREESCOUT_WEBHOOK_SECRET")
     bot = _get(env, "FREESCOUT_BOT_USER_ID")
     if not bot:
-        problems.append("FREESCOUT_BOT_USER_ID")
+        _problem(problems, "FREESCOUT_BOT_USER_ID")
     elif not bot.isdigit():
-        problems.append("FREESCOUT_BOT_USER_ID must be a numeric FreeScout user id")
+        _problem(
+            problems, "FREESCOUT_BOT_USER_ID", "FREESCOUT_BOT_USER_ID must be a numeric FreeScout user id"
+        )
     repo = _get(env, "GITHUB_REPOSITORY")
     if not repo:
-        problems.append("GITHUB_REPOSITORY")
+        _problem(problems, "GITHUB_REPOSITORY")
     elif repo.count("/") != 1 or not all(repo.split("/")):
-        problems.append("GITHUB_REPOSITORY must look like owner/repo")
+        _problem(problems, "GITHUB_REPOSITORY", "GITHUB_REPOSITORY must look like owner/repo")
     auth = _github_auth(env, problems)
     if config is None:
         try:
             config = load_config(Path(_get(env, "BRIDGE_CONFIG") or DEFAULT_CONFIG_PATH))
         except SettingsError as exc:
-            problems.append(str(exc))
+            problems.update(exc.problems)
     interval = _get(env, "SWEEP_INTERVAL_SECONDS")
     if interval and config is not None:
         try:
             config = replace(config, sweep_interval_seconds=max(0.0, float(interval)))
         except ValueError:
-            problems.append("SWEEP_INTERVAL_SECONDS must be a number of seconds (0 turns the sweep off)")
+            _problem(
+                problems,
+                "SWEEP_INTERVAL_SECONDS",
+                "SWEEP_INTERVAL_SECONDS must be a number of seconds (0 turns the sweep off)",
+            )
     if problems or auth is None or config is None:
-        raise SettingsError("missing or invalid settings: " + "; ".join(problems))
+        raise SettingsError(problems)
     return Settings(
         freescout_url=freescout_root_url(fs_url),
         freescout_api_key=Secret(api_key),
@@ -261,12 +289,12 @@ def load_config(path: Path) -> BridgeConfig:
     """Read ``config/bridge.toml``; a missing file means all defaults, a broken one is an error."""
     if not path.exists():
         if str(path) != DEFAULT_CONFIG_PATH:
-            raise SettingsError(f"BRIDGE_CONFIG points at {path}, which does not exist")
+            raise SettingsError({"BRIDGE_CONFIG": f"BRIDGE_CONFIG points at {path}, which does not exist"})
         return BridgeConfig()
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SettingsError(f"BRIDGE_CONFIG {path} does not parse: {exc}") from exc
+        raise SettingsError({"BRIDGE_CONFIG": f"BRIDGE_CONFIG {path} does not parse: {exc}"}) from exc
     return config_from_mapping(data, source=str(path))
 
 
@@ -283,7 +311,7 @@ def config_from_mapping(data: Mapping[str, Any], source: str = "config") -> Brid
     legacy_in_doubt: Any = github.get("unsure_write_seconds", defaults.in_doubt_github_seconds)
     legacy_in_doubt_freescout: Any = github.get("unsure_write_seconds", defaults.in_doubt_freescout_seconds)
     try:
-        mailboxes = tuple(_mailbox_ref(m) for m in autolink.get("mailboxes", defaults.mailboxes))
+        mailboxes = tuple(mailbox_ref(m) for m in autolink.get("mailboxes", defaults.mailboxes))
         return BridgeConfig(
             routes=tuple(_slug(r) for r in webhooks.get("routes", defaults.routes)),
             tags=tuple(str(t).strip().lower() for t in autolink.get("tags", defaults.tags)),
@@ -326,7 +354,7 @@ def config_from_mapping(data: Mapping[str, Any], source: str = "config") -> Brid
             return_path=return_path_config(dict(data.get("return_path", {}))),
         )
     except (TypeError, ValueError, AttributeError) as exc:
-        raise SettingsError(f"{source}: invalid value: {exc}") from exc
+        raise SettingsError({"BRIDGE_CONFIG": f"{source}: invalid value: {exc}"}) from exc
 
 
 def return_path_config(section: Mapping[str, Any]) -> ReturnPathConfig:
@@ -356,17 +384,24 @@ def _policy(key: str, value: object) -> StatusPolicy:
         raise ValueError(f"return_path.{key} = {value!r}: use {allowed}") from None
 
 
-def _mailbox_ref(value: object) -> str | int:
-    if isinstance(value, bool):
-        raise ValueError(f"mailbox {value!r} must be an email or a numeric id")
-    if isinstance(value, int):
+def mailbox_ref(value: object, *, names: bool = False) -> MailboxRef:
+    """One mailbox, read the same way from the config, the Actions variable, ``--mailbox`` and the admin API.
+
+    A numeric id (an int, or ASCII digits: ``"²".isdigit()`` is true but it is no id) or an email address,
+    lower-cased. ``names`` keeps any other text too, lower-cased, for an operator's ad-hoc scope, which is
+    then answered "FreeScout has no such mailbox"; a configured value must be an id or an email, so a typo
+    stops start-up. Anything else raises ``ValueError`` naming the value.
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
-    text = str(value).strip()
-    if text.isdigit():
-        return int(text)
-    if "@" not in text:
-        raise ValueError(f"mailbox {text!r} must be an email or a numeric id")
-    return text.lower()
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isascii() and text.isdigit():
+            return int(text)
+        email = "@" in text and not any(c.isspace() for c in text)
+        if text and len(text) <= 254 and (email or names):
+            return text.lower()
+    raise ValueError(f"mailbox {value!r} must be an email or a numeric id")
 
 
 def _slug(value: object) -> str:

@@ -12,7 +12,6 @@ Clock = Callable[[], datetime]
 PersonRef = tuple[str, int]  # ("user" | "customer", id)
 
 STATUSES = ("active", "pending", "closed", "spam")
-STATES = ("draft", "published", "deleted")
 TYPES = ("email", "phone", "chat", "custom")
 TAG_NAME_MAX = 191
 _FOLDER_OFFSETS = {"deleted": 2, "spam": 3, "unassigned": 4, "assigned": 6, "drafts": 8, "closed": 9}

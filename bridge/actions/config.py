@@ -10,24 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from bridge.settings import Secret, env_flag, freescout_root_url
+from bridge.settings import MailboxRef, Secret, env_flag, freescout_root_url, mailbox_ref
 
 DEFAULT_GITHUB_API_URL = "https://api.github.com"
-
-#: Every variable the script reads, with what it means; the runbook and ``--help`` text mirror it.
-VARIABLES: Mapping[str, str] = {
-    "GITHUB_EVENT_NAME": "set by Actions: the event that started the run (only `issues` is handled)",
-    "GITHUB_EVENT_PATH": "set by Actions: the JSON file holding the event payload",
-    "GITHUB_REPOSITORY": "set by Actions: owner/repo of the issue",
-    "GITHUB_API_URL": "set by Actions: the REST API root (GitHub Enterprise Server works too)",
-    "GITHUB_TOKEN": "secret: pass `secrets.GITHUB_TOKEN`; needs `permissions: issues: write`",
-    "FREESCOUT_URL": "secret or variable: FreeScout root URL (alias FREESCOUT_API_URL; /api is optional)",
-    "FREESCOUT_API_KEY": "secret: API Key from Manage → Settings → API & Webhooks",
-    "FREESCOUT_BOT_USER_ID": "variable: numeric id of the FreeScout user that writes notes",
-    "FREESCOUT_OPS_MAILBOX": "variable: email or numeric id of the mailbox tickets are filed in",
-    "FREESCOUT_TICKET_CUSTOMER_EMAIL": "variable: customer address the created tickets are filed under",
-    "FLAG_FREESCOUT_GITHUB_AUTOLINK": "variable: true/1/on/yes writes; anything else is a dry run",
-}
 
 
 class ConfigError(Exception):
@@ -46,7 +31,7 @@ class ActionsConfig:
     freescout_url: str
     freescout_api_key: Secret
     bot_user_id: int
-    ops_mailbox: str | int | None
+    ops_mailbox: MailboxRef | None
     customer_email: str
     live: bool
     #: How long a write whose outcome is unknown may still land (``bridge.in_doubt``): this run keeps
@@ -101,14 +86,12 @@ def repository_of(env: Mapping[str, str], payload_repository: str = "") -> str:
     return _get(env, "GITHUB_REPOSITORY") or payload_repository
 
 
-def parse_mailbox(value: str) -> str | int | None:
-    """An ops mailbox reference: a numeric id, or an email address (lower-cased); ``None`` if neither."""
-    text = value.strip()
-    if text.isdigit():
-        return int(text)
-    if "@" in text and " " not in text:
-        return text.lower()
-    return None
+def parse_mailbox(value: str) -> MailboxRef | None:
+    """The ops mailbox, read by the bridge's one mailbox parser; ``None`` when it is no id or email."""
+    try:
+        return mailbox_ref(value)
+    except ValueError:
+        return None
 
 
 def load_actions_config(

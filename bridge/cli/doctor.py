@@ -41,6 +41,7 @@ __all__ = [
     "webhook_urls",
 ]
 
+#: What to do, per variable named in a settings problem.
 _VARIABLE_FIXES = {
     "FREESCOUT_URL": "set FREESCOUT_URL to FreeScout's root URL, e.g. https://help.example.com",
     "FREESCOUT_API_KEY": "copy the API Key from FreeScout → Manage → Settings → API & Webhooks",
@@ -50,19 +51,14 @@ _VARIABLE_FIXES = {
     "GITHUB_REPOSITORY": "set GITHUB_REPOSITORY=owner/repo",
     "GITHUB_ISSUE_BOT_TOKEN": "set a fine-grained token, or the three GITHUB_APP_* variables "
     "(runbooks/github-auth.md)",
-    "GitHub App": "set all three of GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY, GITHUB_APP_INSTALLATION_ID "
+    "GITHUB_APP_ID": "set all three of GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY, GITHUB_APP_INSTALLATION_ID "
     "(runbooks/github-auth.md)",
+    "GITHUB_APP_PRIVATE_KEY": "paste the whole .pem file GitHub gave you; all three GITHUB_APP_* variables "
+    "are needed (runbooks/github-auth.md)",
     "GITHUB_APP_INSTALLATION_ID": "use the number at the end of the installation's settings URL",
     "SWEEP_INTERVAL_SECONDS": "use a number of seconds, or 0 to turn the in-process sweep off",
     "BRIDGE_CONFIG": "point BRIDGE_CONFIG at a readable TOML file, or unset it to use config/bridge.toml",
 }
-
-
-def _variable_fix(problem: str) -> str:
-    for name, fix in _VARIABLE_FIXES.items():
-        if problem.startswith(name):
-            return fix
-    return "see runbooks/deploy.md for every variable"
 
 
 def _config_detail(facts: Facts) -> str:
@@ -83,13 +79,12 @@ def check_settings(facts: Facts) -> list[Check]:
             Exit.USAGE,
         )
     ]
-    problems = [p for p in facts.settings_problems if not p.startswith("BRIDGE_CONFIG")]
+    problems = {k: v for k, v in facts.settings_problems.items() if k != "BRIDGE_CONFIG"}
     if not problems:
         checks.append(Check("environment", True, "every required variable is present and well formed"))
-    for problem in problems:
-        checks.append(
-            Check("environment", False, f"missing or invalid: {problem}", _variable_fix(problem), Exit.USAGE)
-        )
+    for variable, problem in problems.items():
+        fix = _VARIABLE_FIXES.get(variable, "see runbooks/deploy.md for every variable")
+        checks.append(Check("environment", False, f"missing or invalid: {problem}", fix, Exit.USAGE))
     return checks
 
 

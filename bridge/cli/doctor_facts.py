@@ -91,7 +91,7 @@ class Facts:
     config_path: str
     config_absent: bool = False  # the default file is missing: every setting has its default
     config_error: str = ""
-    settings_problems: tuple[str, ...] = ()
+    settings_problems: Mapping[str, str] = field(default_factory=dict)  # variable -> what is wrong
     autolink_enabled: bool = False
     routes: tuple[str, ...] = ()
     public_url: str = ""
@@ -99,7 +99,6 @@ class Facts:
     github_auth_kind: str = "token"  # "token" or "app"
     freescout: Answer | None = None
     mailboxes: tuple[MailboxFacts, ...] | None = None
-    all_mailboxes: bool = False  # the config lists none, so every mailbox was checked
     bot_user_id: int = 0
     bot_user: Answer | None = None
     bot_user_name: str = ""

@@ -33,7 +33,6 @@ from bridge.vocab import FIELD_GITHUB_ISSUE_URL
 
 T = TypeVar("T")
 STEP_SECONDS = 20.0  # each question gets its own budget, so one slow upstream cannot starve the rest
-_SETTINGS_PREFIX = "missing or invalid settings: "
 
 
 def answer_of(exc: UpstreamError) -> Answer:
@@ -62,12 +61,11 @@ def read_settings(env: Mapping[str, str]) -> tuple[Facts, Settings | None]:
         if not Path(path).exists():
             facts = replace(facts, config_absent=True)
     except SettingsError as exc:
-        facts = replace(facts, config_error=str(exc))
+        facts = replace(facts, config_error="; ".join(exc.problems.values()))
     try:
         settings = load_settings(env, config=config)
     except SettingsError as exc:
-        problems = str(exc).removeprefix(_SETTINGS_PREFIX).split("; ")
-        return replace(facts, settings_problems=tuple(p for p in problems if p)), None
+        return replace(facts, settings_problems=exc.problems), None
     return facts, settings
 
 
@@ -108,7 +106,7 @@ async def gather_freescout(facts: Facts, settings: Settings, api: FreeScoutAPI) 
     boxes = tuple([await _mailbox(api, ref, box) for ref, box in refs])
     user, bot = await ask(lambda: api.get_user(settings.bot_user_id))
     name = " ".join(str((user or {}).get(k) or "") for k in ("firstName", "lastName")).strip()
-    return replace(facts, mailboxes=boxes, all_mailboxes=not configured, bot_user=bot, bot_user_name=name)
+    return replace(facts, mailboxes=boxes, bot_user=bot, bot_user_name=name)
 
 
 async def _run_sync(call: Callable[[], T]) -> T:

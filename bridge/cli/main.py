@@ -23,7 +23,7 @@ from bridge import logs
 from bridge.cli.commands import Result, run_check, run_sweep, run_sync
 from bridge.cli.doctor import Exit
 from bridge.cli.remote import local_pass_refused, run_sweep_via
-from bridge.settings import Settings, SettingsError, load_settings
+from bridge.settings import MailboxRef, Settings, SettingsError, load_settings, mailbox_ref
 
 EXIT_CODES = """exit codes:
   0  ok: every check passed, or the command did what it says
@@ -134,7 +134,12 @@ def _add_sweep(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     sweep.add_argument("--dry-run", action="store_true", help="shadow mode: report would_link, write nothing")
     sweep.add_argument(
-        "--mailbox", action="append", default=[], metavar="ID_OR_EMAIL", help="only this mailbox (repeatable)"
+        "--mailbox",
+        action="append",
+        default=[],
+        type=_mailbox_arg,
+        metavar="ID_OR_EMAIL",
+        help="only this mailbox (repeatable)",
     )
     where = sweep.add_mutually_exclusive_group()
     where.add_argument(
@@ -201,9 +206,11 @@ def _settings(env: Mapping[str, str]) -> Settings:
     return settings
 
 
-def _mailbox_ref(value: str) -> str | int:
-    text = value.strip()
-    return int(text) if text.isascii() and text.isdigit() else text.lower()  # "²".isdigit() is True
+def _mailbox_arg(value: str) -> MailboxRef:
+    try:
+        return mailbox_ref(value, names=True)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def dispatch(args: argparse.Namespace, env: Mapping[str, str]) -> int:
@@ -230,7 +237,7 @@ def dispatch(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 async def _sweep(args: argparse.Namespace, env: Mapping[str, str], settings: Settings) -> Result:
     """Through the web process when it has a URL (the single writer), else here."""
-    refs = tuple(_mailbox_ref(m) for m in args.mailbox)
+    refs = tuple(args.mailbox)
     configured = env.get("BRIDGE_URL", "").strip()
     via = "" if args.local else (args.via if args.via is not None else configured).strip()
     if via:

@@ -125,7 +125,11 @@ def test_an_unreachable_upstream_exits_3() -> None:
 
 def test_missing_settings_are_listed_one_per_line_and_exit_2() -> None:
     facts = Facts(
-        config_path="config/bridge.toml", settings_problems=("FREESCOUT_API_KEY", "GITHUB_REPOSITORY")
+        config_path="config/bridge.toml",
+        settings_problems={
+            "FREESCOUT_API_KEY": "FREESCOUT_API_KEY",
+            "GITHUB_REPOSITORY": "GITHUB_REPOSITORY",
+        },
     )
     checks = evaluate(facts)
     env = [c for c in checks if c.name == "environment"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -56,11 +55,3 @@ def start_bridge(fs: FreeScout, gh: GitHub, tmp_path: Path) -> Iterator[Callable
     yield start
     for bridge in started:
         bridge.stop()
-
-
-def issue_bodies(gh: GitHub) -> list[str]:
-    return [str(i.get("body") or "") for i in gh.issues()]
-
-
-def requests_of(sim: Any, method: str, path_part: str) -> list[dict[str, Any]]:
-    return [r for r in sim.requests() if r["method"] == method and path_part in r["path"]]

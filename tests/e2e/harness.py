@@ -11,8 +11,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -171,13 +170,3 @@ class Bridge:
                 if entry.get("msg") == "delivery":
                     out.append(entry)
         return out
-
-
-@contextmanager
-def running_bridge(env: Mapping[str, str], log_path: Path) -> Iterator[Bridge]:
-    bridge = Bridge(env, log_path)
-    bridge.start()
-    try:
-        yield bridge
-    finally:
-        bridge.stop()

@@ -161,14 +161,6 @@ def response_errors(method: str, path: str, status: int, body: Any) -> list[str]
     return [] if schema is None else [f"response {e}" for e in _schema_errors(schema, body, write=False)]
 
 
-def validate_request(
-    method: str, path: str, body: Any = None, query: Mapping[str, str] | None = None
-) -> None:
-    errors = request_errors(method, path, body, query)
-    if errors:
-        raise SchemaMismatch(f"{method} {path} request:\n  " + "\n  ".join(errors))
-
-
 def validate_response(method: str, path: str, status: int, body: Any) -> None:
     errors = response_errors(method, path, status, body)
     if errors:

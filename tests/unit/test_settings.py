@@ -6,7 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from bridge.settings import AppAuth, SettingsError, TokenAuth, config_from_mapping, load_config, load_settings
+from bridge.settings import (
+    AppAuth,
+    BridgeConfig,
+    SettingsError,
+    TokenAuth,
+    config_from_mapping,
+    load_config,
+    load_settings,
+    mailbox_ref,
+)
 
 BASE = {
     "FREESCOUT_URL": "https://help.example.com/",
@@ -184,3 +193,43 @@ def test_bad_return_path_values_name_the_key(section: dict[str, object], says: s
     with pytest.raises(SettingsError, match="invalid value") as caught:
         config_from_mapping({"return_path": section}, source="bridge.toml")
     assert says in str(caught.value)
+
+
+def test_each_problem_is_keyed_by_the_variable_to_fix() -> None:
+    env = BASE | {"FREESCOUT_BOT_USER_ID": "nine", "GITHUB_REPOSITORY": "", "FREESCOUT_API_KEY": ""}
+    with pytest.raises(SettingsError) as caught:
+        load_settings(env, config=BridgeConfig())
+    assert caught.value.problems == {
+        "FREESCOUT_API_KEY": "FREESCOUT_API_KEY",
+        "FREESCOUT_BOT_USER_ID": "FREESCOUT_BOT_USER_ID must be a numeric FreeScout user id",
+        "GITHUB_REPOSITORY": "GITHUB_REPOSITORY",
+    }
+    broken = BASE | {"BRIDGE_CONFIG": str(ROOT / "no-such.toml")}
+    with pytest.raises(SettingsError) as config:
+        load_settings(broken)
+    assert list(config.value.problems) == ["BRIDGE_CONFIG"]
+
+
+@pytest.mark.parametrize(
+    ("value", "names", "parsed"),
+    [
+        (7, False, 7),
+        ("7", False, 7),
+        (" Ops@Example.com ", False, "ops@example.com"),
+        ("ops", True, "ops"),
+        ("²", True, "²"),  # digits that are not ASCII are never an id
+        ("ops", False, None),
+        ("²", False, None),
+        ("ops @x.io", False, None),
+        ("", True, None),
+        (True, True, None),
+        (-1, True, None),
+        ([1], True, None),
+    ],
+)
+def test_one_mailbox_parser(value: object, names: bool, parsed: int | str | None) -> None:
+    if parsed is None:
+        with pytest.raises(ValueError, match="mailbox"):
+            mailbox_ref(value, names=names)
+    else:
+        assert mailbox_ref(value, names=names) == parsed
