@@ -1,0 +1,161 @@
+"""Helpers of the real-FreeScout lane: the bridge wired to the real FreeScout, and FreeScout as an agent
+or a customer would use it (through its REST API)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from bridge.vocab import conversation_ids_in
+from sandbox.real_freescout import Mailbox, RealFreeScout
+from tests.e2e.harness import EVENTS, ROOT, Bridge, GitHub, bridge_env
+
+ADMIN_USER_ID = 1  # the admin ``RealFreeScout`` creates first: the agent of these tests
+ADMIN_TOKEN = "lane-admin-token"
+
+
+class LaneBridge(Bridge):
+    """The real bridge process, configured for the real FreeScout: it handles the support mailbox only."""
+
+    def __init__(self, fs: RealFreeScout, gh: GitHub, tmp: Path, secret: str | None = None) -> None:
+        config = tmp / "bridge.toml"
+        base = (ROOT / "config" / "bridge.toml").read_text()
+        config.write_text(base.replace("mailboxes = []", 'mailboxes = ["support@example.com"]', 1))
+        env = bridge_env(
+            fs.url,
+            gh.url,
+            FREESCOUT_API_KEY=fs.api_key,
+            FREESCOUT_WEBHOOK_SECRET=secret or fs.webhook_secret,
+            FREESCOUT_BOT_USER_ID=str(fs.bot_user_id),
+            BRIDGE_CONFIG=str(config),
+            BRIDGE_ADMIN_TOKEN=ADMIN_TOKEN,
+        )
+        super().__init__(env, tmp / f"bridge-{uuid.uuid4().hex[:6]}.log")
+        self.env = env
+
+    def reuse_port_of(self, other: Bridge) -> None:
+        """Listen where ``other`` listened, so FreeScout's stored webhook URL reaches this process."""
+        self.port, self.url = other.port, other.url
+
+    def deliveries_for(self, conversation_id: int) -> list[dict[str, Any]]:
+        return [d for d in self.deliveries_logged() if d.get("conversation_id") == conversation_id]
+
+
+class Lane:
+    """One bridge registered (all conversation events) as a webhook of the shared real FreeScout."""
+
+    def __init__(self, fs: RealFreeScout, gh: GitHub, tmp: Path, secret: str | None = None) -> None:
+        self.fs = fs
+        self.gh = gh
+        self.bridge = LaneBridge(fs, gh, tmp, secret)
+        self.webhook_id = 0
+        self.api = fs.api()
+
+    def __enter__(self) -> Lane:
+        self.bridge.start()
+        self.webhook_id = self.fs.register_webhook(self.bridge.webhook_url("support"), EVENTS)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.fs.drain()  # nothing of this module's is left for the next one's bridge
+        self.fs.delete_webhook(self.webhook_id)
+        self.bridge.stop()
+        self.api.close()
+
+    # -- FreeScout as people use it ------------------------------------------------------------------
+
+    def mailbox(self, name: str) -> Mailbox:
+        return self.fs.mailboxes[name]
+
+    def customer_writes_in(
+        self, mailbox: str = "support", subject: str | None = None, tags: list[str] | None = None
+    ) -> int:
+        """A customer's new conversation (``POST /api/conversations``), then its tags: the create
+        ignores a ``tags`` key, so they go through ``PUT …/tags`` as a separate step (as the real product
+        requires). Returns the conversation id."""
+        answer = self.api.post(
+            "/api/conversations",
+            json={
+                "type": "email",
+                "mailboxId": self.mailbox(mailbox).id,
+                "subject": subject or f"CSV export fails {uuid.uuid4().hex[:8]}",
+                "customer": {"email": "dana@example.com", "firstName": "Dana"},
+                "threads": [{"type": "customer", "text": "<p>Every CSV export ends with an error 500.</p>"}],
+                "imported": True,
+            },
+        )
+        assert answer.status_code == 201, answer.text
+        conversation_id = int(answer.headers["Resource-ID"])
+        if tags is not None:
+            self.set_tags(conversation_id, tags)
+        return conversation_id
+
+    def set_tags(self, conversation_id: int, tags: list[str]) -> None:
+        answer = self.api.put(f"/api/conversations/{conversation_id}/tags", json={"tags": tags})
+        assert answer.status_code == 204, answer.text
+
+    def agent_note(self, conversation_id: int, text: str = "<p>Looking into it.</p>") -> None:
+        answer = self.api.post(
+            f"/api/conversations/{conversation_id}/threads",
+            json={"type": "note", "user": ADMIN_USER_ID, "text": text},
+        )
+        assert answer.status_code == 201, answer.text
+
+    def agent_sets_status(self, conversation_id: int, status: str) -> None:
+        answer = self.api.put(
+            f"/api/conversations/{conversation_id}", json={"status": status, "byUser": ADMIN_USER_ID}
+        )
+        assert answer.status_code == 204, answer.text
+
+    def conversation(self, conversation_id: int) -> dict[str, Any]:
+        answer = self.api.get(f"/api/conversations/{conversation_id}", params={"embed": "threads,tags"})
+        answer.raise_for_status()
+        result: dict[str, Any] = answer.json()
+        return result
+
+    def field_value(self, conversation_id: int) -> str:
+        fields = self.conversation(conversation_id).get("customFields") or []
+        return next((str(f["value"]) for f in fields if f["name"] == "github_issue_url"), "")
+
+    def bot_notes(self, conversation_id: int) -> list[dict[str, Any]]:
+        threads = self.conversation(conversation_id)["_embedded"]["threads"]
+        bot = self.fs.bot_user_id
+        return [t for t in threads if t["type"] == "note" and (t.get("createdBy") or {}).get("id") == bot]
+
+    def sweep(self) -> subprocess.CompletedProcess[str]:
+        """``freescout-bridge sweep``, handed to the running web process (the single writer)."""
+        env = {**self.bridge.env, "BRIDGE_URL": self.bridge.url}
+        return subprocess.run(
+            [sys.executable, "-m", "bridge", "sweep"],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    # -- GitHub (simulator) --------------------------------------------------------------------------
+
+    def issues_for(self, conversation_id: int) -> list[dict[str, Any]]:
+        return [i for i in self.gh.issues() if conversation_id in conversation_ids_in(i.get("body"))]
+
+    def gh_writes(self) -> list[tuple[str, str]]:
+        return [(r["method"], r["path"]) for r in self.gh.writes()]
+
+
+def compact(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+def no_http_error(answer: httpx.Response) -> None:
+    assert answer.status_code < 400, f"{answer.request.method} {answer.request.url}: {answer.text}"
