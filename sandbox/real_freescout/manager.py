@@ -206,7 +206,9 @@ class RealFreeScout:
     def _run(self, argv: list[str]) -> subprocess.CompletedProcess[str]:
         done = subprocess.run(argv, cwd=self.tree, capture_output=True, text=True, check=False, timeout=300)
         if done.returncode != 0:
-            raise RuntimeError(f"{' '.join(argv[1:3])} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+            raise RuntimeError(
+                f"{' '.join(argv[1:3])} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
+            )
         return done
 
     def api(self, api_key: str | None = None) -> httpx.Client:
@@ -263,7 +265,9 @@ class RealFreeScout:
         due = self.db.scalar("SELECT COUNT(*) FROM webhook_logs WHERE finished = 0 AND updated_at < NOW();")
         while not due and self.failed_deliveries():
             time.sleep(0.2)
-            due = self.db.scalar("SELECT COUNT(*) FROM webhook_logs WHERE finished = 0 AND updated_at < NOW();")
+            due = self.db.scalar(
+                "SELECT COUNT(*) FROM webhook_logs WHERE finished = 0 AND updated_at < NOW();"
+            )
         self.artisan("freescout:webhooks-process")
         return len(self.failed_deliveries())
 

@@ -95,7 +95,9 @@ def wait_for_port(port: int, started: Started, log: Path, timeout: float = 30.0)
     while time.monotonic() < deadline:
         if not started.is_ours():
             code = started.proc.returncode if started.proc else "?"
-            raise RuntimeError(f"{started.name} exited ({code}) during start-up; its log ({log}):\n{_tail(log)}")
+            raise RuntimeError(
+                f"{started.name} exited ({code}) during start-up; its log ({log}):\n{_tail(log)}"
+            )
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return

@@ -55,7 +55,7 @@ def test_untagged_conversation_is_left_alone(lane: Lane) -> None:
     lane.fs.drain()
     assert lane.issues_for(conversation) == []
     assert lane.field_value(conversation) == ""
-    assert [d["outcome"] for d in lane.bridge.deliveries_for(conversation)] == ["ignored"]
+    assert [d["outcome"] for d in lane.bridge.deliveries_for(conversation)] == ["ignore"]
 
 
 def test_tagged_conversation_outside_the_handled_mailboxes_is_left_alone(lane: Lane) -> None:
