@@ -11,6 +11,7 @@ from starlette.routing import Route
 from sandbox import freescout_render as render
 from sandbox.freescout_http import (
     Data,
+    PhpJSONResponse,
     api,
     error,
     missing,
@@ -77,8 +78,8 @@ async def create_webhook(request: Request, sim: FreeScoutSim, data: Data) -> Res
         return error("Invalid URL.", "url")
     raw = data["events"] if isinstance(data["events"], list) else []
     events = [e for e in raw if isinstance(e, str) and e in KNOWN_EVENTS]
-    if not events:
-        return error("Error occurred", "events")
+    if not events:  # real 1.0.82: the generic error, with an empty error list
+        return PhpJSONResponse({"message": "Error occurred", "_embedded": {"errors": []}}, status_code=400)
     hook = sim.hub.register(url, events)
     return ok(hook.to_json(), 201, resource_id=hook.id)
 

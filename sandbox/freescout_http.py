@@ -33,7 +33,8 @@ def ok(content: Any, status: int = 200, resource_id: int | None = None) -> Respo
 
 
 def no_content() -> Response:
-    return Response(status_code=204)
+    """Laravel's empty answer: 204 with PHP's default ``Content-Type`` (seen on the real 1.0.82)."""
+    return Response(status_code=204, headers={"Content-Type": "text/html; charset=UTF-8"})
 
 
 def not_found() -> Response:
