@@ -69,7 +69,9 @@ class Conversation:
 
     @property
     def newest_thread(self) -> Thread | None:
-        return self.threads[0] if self.threads else None
+        """The thread written last: the highest id. FreeScout lists threads by ``created_at`` only (one-second
+        resolution), so threads of the same second come in id order, oldest first (seen on 1.8.159)."""
+        return max(self.threads, key=lambda t: t.id) if self.threads else None
 
     @property
     def closure_key(self) -> str:
@@ -91,7 +93,7 @@ class Conversation:
     def first_customer_thread(self) -> Thread | None:
         """The oldest customer-written thread: the original report."""
         customer = [t for t in self.threads if t.type == "customer"]
-        return customer[-1] if customer else None
+        return min(customer, key=lambda t: t.id) if customer else None
 
 
 def _int(data: Mapping[str, Any], key: str, *, required: bool = True) -> int:
@@ -158,17 +160,25 @@ def _tags(embedded: Mapping[str, Any]) -> tuple[str, ...] | None:
     return tuple(names)
 
 
+def _raw_id(raw: Any) -> int:
+    value = raw.get("id") if isinstance(raw, Mapping) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else -1
+
+
 def parse_conversation(data: Any, *, newest_thread_only: bool = False) -> Conversation:
     """Build a ``Conversation`` from a decoded webhook body or API response.
 
-    ``newest_thread_only`` is for webhook snapshots: the payload decision needs only the newest thread,
-    and a long conversation carries every thread's HTML.
+    ``newest_thread_only`` is for webhook snapshots: the payload decision needs only the newest thread
+    (the highest id, see ``Conversation.newest_thread``), and a long conversation carries every thread's
+    HTML.
     """
     if not isinstance(data, Mapping):
         raise PayloadError("invalid_payload", "the body must be a JSON object (a FreeScout conversation)")
     embedded = _obj(data, "_embedded")
     raw_threads = _list(embedded, "threads")
-    threads = tuple(t for t in map(_thread, raw_threads[:1] if newest_thread_only else raw_threads) if t)
+    if newest_thread_only and raw_threads:
+        raw_threads = [max(raw_threads, key=_raw_id)]
+    threads = tuple(t for t in map(_thread, raw_threads) if t)
     fields = tuple(f for f in map(_custom_field, _list(data, "customFields")) if f is not None)
     customer = _obj(data, "customer")
     return Conversation(

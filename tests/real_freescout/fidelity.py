@@ -135,6 +135,7 @@ def run_scenario(api: httpx.Client, ctx: Context, flush: Callable[[], list[dict[
     conv = f"/api/conversations/{cid}"
     t.record("conversation.get.embed_tags_after_create", api.get(conv, params={"embed": "threads,tags"}))
     t.record("tags.put", api.put(f"{conv}/tags", json={"tags": ["bug", " Needs Triage "]}))
+    t.webhooks += flush()  # customer.created and convo.created, as a new ticket's first delivery
     t.record("conversation.get", api.get(conv))
     t.record("conversation.get.embed_tags", api.get(conv, params={"embed": "threads,tags"}))
     t.record("conversation.get.embed_only_tags", api.get(conv, params={"embed": "tags"}))
@@ -147,6 +148,7 @@ def run_scenario(api: httpx.Client, ctx: Context, flush: Callable[[], list[dict[
         "note.with_user",
         api.post(f"{conv}/threads", json={"type": "note", "user": ctx.bot_id, "text": "<p>Linked: x</p>"}),
     )
+    t.webhooks += flush()  # the bot's note echoes as convo.note.created
     url = "https://github.com/acme/app/issues/412"
     t.record(
         "fields.put",
@@ -164,7 +166,7 @@ def run_scenario(api: httpx.Client, ctx: Context, flush: Callable[[], list[dict[
     t.record("conversation.get.closed", api.get(conv))
     t.record("conversation.missing", api.get("/api/conversations/987654"))
     t.record("auth.wrong_key", api.get(conv, headers={"X-FreeScout-API-Key": "0" * 32}))
-    t.webhooks = flush()
+    t.webhooks += flush()  # convo.status
     return t
 
 
