@@ -56,6 +56,7 @@ class MariaDB:
                 "--skip-name-resolve",
                 "--innodb-flush-log-at-trx-commit=0",
                 "--innodb-doublewrite=0",
+                "--innodb-fast-shutdown=2",  # a throwaway data dir: stop without flushing
                 "--innodb-buffer-pool-size=64M",
                 f"--pid-file={self.datadir / 'mariadbd.pid'}",
                 f"--log-error={self.log}",

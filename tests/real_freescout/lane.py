@@ -36,6 +36,7 @@ class LaneBridge(Bridge):
             FREESCOUT_BOT_USER_ID=str(fs.bot_user_id),
             BRIDGE_CONFIG=str(config),
             BRIDGE_ADMIN_TOKEN=ADMIN_TOKEN,
+            TMPDIR=str(tmp),  # the sweep lock is per host (in TMPDIR): not shared with other suites here
         )
         super().__init__(env, tmp / f"bridge-{uuid.uuid4().hex[:6]}.log")
         self.env = env

@@ -84,6 +84,7 @@ def test_tag_added_after_creation_is_linked_by_the_sweep(lane: Lane) -> None:
     lane.set_tags(conversation, ["feature_request"])
     report = lane.sweep()
     assert report.returncode == 0, report.stdout + report.stderr
+    assert len(lane.issues_for(conversation)) == 1, report.stdout + report.stderr
     url = linked(lane, conversation)
     assert url in report.stdout
     (issue,) = lane.issues_for(conversation)
