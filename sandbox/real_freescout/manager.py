@@ -216,7 +216,7 @@ class RealFreeScout:
         return done
 
     def api(self, api_key: str | None = None) -> httpx.Client:
-        """A client for FreeScout's REST API with the headers the contract asks for (section 2.1)."""
+        """A client for FreeScout's REST API with the headers it needs (docs/upstream/freescout.md §4)."""
         return httpx.Client(
             base_url=self.url,
             headers={
