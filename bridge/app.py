@@ -29,7 +29,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bridge import logs, retry, wiring
-from bridge.admin import SweepRequest, SweepRunner, admin_routes
+from bridge.admin import admin_routes
 from bridge.answers import bearer_matches, error_body, json_response, unauthorised
 from bridge.criteria import CONVERSATION_EVENTS, Action, Decision
 from bridge.decisions import Activity
@@ -37,13 +37,13 @@ from bridge.errors import BudgetExhausted, DeadlineExceeded, PermanentUpstreamEr
 from bridge.freescout_api import FreeScoutAPI
 from bridge.github_api import GitHubIssues
 from bridge.linker import Linker, Outcome
-from bridge.locks import KeyedLocks
 from bridge.mailboxes import MailboxDirectory
 from bridge.metrics import Metrics, bounded_event
 from bridge.model import Conversation, PayloadError, parse_conversation
 from bridge.settings import Settings, SettingsError, load_settings
 from bridge.signature import SignatureError, Verifier
 from bridge.status_page import status_routes
+from bridge.sweep_runner import SweepRequest, SweepRunner
 
 log = logs.get_logger()
 
@@ -265,70 +265,75 @@ async def _sweep_forever(runner: SweepRunner, interval: float, activity: Activit
         await runner.run(SweepRequest(), source="schedule")  # never raises: failures end in its result
 
 
+async def _load_mailboxes(mailboxes: MailboxDirectory) -> None:
+    """Resolve the configured mailboxes at start-up; a failure here is retried on the first delivery."""
+    try:
+        with retry.deadline_in(10):
+            await mailboxes.load()
+        if mailboxes.unknown:
+            log.error(
+                "config_mailbox_unknown",
+                mailboxes=[str(m) for m in mailboxes.unknown],
+                hint="[autolink] mailboxes in BRIDGE_CONFIG names mailboxes FreeScout does not have",
+            )
+    except (TransientUpstreamError, PermanentUpstreamError) as exc:
+        log.warning(
+            "mailboxes_not_loaded", reason=exc.reason, hint=exc.hint or "will retry on first delivery"
+        )
+
+
+def _services(request: Request) -> Services:
+    """What the lifespan opened, from its state (Starlette copies it into every request)."""
+    services: Services = request.state.services
+    return services
+
+
 def create_app(
     settings: Settings,
     *,
     github: GitHubIssues | None = None,
     freescout_client: httpx.AsyncClient | None = None,
 ) -> Starlette:
-    """Build the app. Tests pass their own GitHub wrapper or FreeScout client; production passes neither."""
+    """Build the app. Tests pass their own GitHub wrapper or FreeScout client; production passes neither.
+
+    The lifespan opens the upstream clients (``wiring.open_upstreams``, as the CLI does), yields them as
+    its state for the endpoints, and closes them, the FreeScout and the GitHub client, at shutdown.
+    """
     metrics = Metrics()
-    holder: dict[str, Services] = {}
-    sweeps = SweepRunner(settings, metrics)
+    verifier = Verifier(s.reveal() for s in settings.webhook_secrets)
     logs.REDACTOR.add_secrets(settings.secrets())  # also when built directly, not via app_from_env
 
     @asynccontextmanager
-    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        client = freescout_client or wiring.freescout_client(settings)
-        freescout = FreeScoutAPI(client, metrics)
-        gh = github or GitHubIssues(
-            wiring.github_client(settings), settings.github_repository, wiring.write_gate(settings), metrics
-        )
-        if isinstance(gh, GitHubIssues):
-            metrics.watch_budget(gh.gate)
-        mailboxes = MailboxDirectory(freescout, settings.config.mailboxes)
-        linker = Linker(settings, freescout, gh, mailboxes, KeyedLocks())
-        verifier = Verifier(s.reveal() for s in settings.webhook_secrets)
-        holder["services"] = Services(settings, linker, freescout, gh, mailboxes, metrics, verifier)
-        sweeps.attach(linker, freescout, gh, mailboxes)
-        try:
-            with retry.deadline_in(10):
-                await mailboxes.load()
-            if mailboxes.unknown:
-                log.error(
-                    "config_mailbox_unknown",
-                    mailboxes=[str(m) for m in mailboxes.unknown],
-                    hint="[autolink] mailboxes in BRIDGE_CONFIG names mailboxes FreeScout does not have",
-                )
-        except (TransientUpstreamError, PermanentUpstreamError) as exc:
-            log.warning(
-                "mailboxes_not_loaded", reason=exc.reason, hint=exc.hint or "will retry on first delivery"
+    async def lifespan(_app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        async with wiring.open_upstreams(settings, metrics, github=github, client=freescout_client) as up:
+            services = Services(settings, up.linker, up.freescout, up.github, up.mailboxes, metrics, verifier)
+            sweeps = SweepRunner(settings, metrics, up)
+            if isinstance(up.github, GitHubIssues):
+                metrics.watch_budget(up.github.gate)
+            await _load_mailboxes(up.mailboxes)
+            log.info(
+                "started",
+                autolink=settings.autolink_enabled,
+                routes=list(settings.config.routes),
+                repository=settings.github_repository,
+                sweep_interval_seconds=settings.config.sweep_interval_seconds,
             )
-        log.info(
-            "started",
-            autolink=settings.autolink_enabled,
-            routes=list(settings.config.routes),
-            repository=settings.github_repository,
-            sweep_interval_seconds=settings.config.sweep_interval_seconds,
-        )
-        scheduler = None
-        if settings.config.sweep_interval_seconds > 0:
-            interval = settings.config.sweep_interval_seconds
-            scheduler = asyncio.create_task(_sweep_forever(sweeps, interval, metrics.activity))
-        try:
-            yield
-        finally:
-            if scheduler is not None:
-                scheduler.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await scheduler
-            await sweeps.close()
-            if freescout_client is None:
-                await client.aclose()
+            scheduler = None
+            if settings.config.sweep_interval_seconds > 0:
+                interval = settings.config.sweep_interval_seconds
+                scheduler = asyncio.create_task(_sweep_forever(sweeps, interval, metrics.activity))
+            try:
+                yield {"services": services, "sweeps": sweeps}
+            finally:
+                if scheduler is not None:
+                    scheduler.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await scheduler
+                await sweeps.close()
 
     def endpoint(route: str) -> Callable[[Request], Any]:
         async def webhook(request: Request) -> Response:
-            return await handle_delivery(holder["services"], route, request)
+            return await handle_delivery(_services(request), route, request)
 
         return webhook
 
@@ -346,10 +351,7 @@ def create_app(
     async def readyz(request: Request) -> Response:
         if not authorised(request):
             return unauthorised()
-        services = holder.get("services")
-        if services is None:
-            return error_body(503, "not_ready", "the app has not started")
-        checks = await _readiness(services)
+        checks = await _readiness(_services(request))
         ready = all(v == "ok" for v in checks.values())
         return json_response({"ready": ready, "checks": checks}, 200 if ready else 503)
 
@@ -358,22 +360,15 @@ def create_app(
         for name in settings.config.routes
     ]
     routes += [Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", metrics_endpoint)]
-    routes += admin_routes(settings, sweeps)
+    routes += admin_routes(settings)
 
-    def mailbox_directory() -> MailboxDirectory | None:
-        services = holder.get("services")
-        return None if services is None else services.mailboxes
-
-    routes += status_routes(settings, metrics, mailbox_directory)
+    routes += status_routes(settings, metrics, lambda request: _services(request).mailboxes)
 
     async def http_error(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         return error_body(exc.status_code, "http_error", str(exc.detail))
 
-    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: http_error})
-    app.state.services = holder
-    app.state.sweeps = sweeps
-    return app
+    return Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: http_error})
 
 
 def app_from_env() -> Starlette:

@@ -51,3 +51,9 @@ class DeadlineExceeded(TransientUpstreamError):
 class WriteInDoubt(TransientUpstreamError):
     """A write may still land, so it is not sent again yet; a later attempt looks for it first
     (``bridge.in_doubt``)."""
+
+
+def explain(exc: UpstreamError) -> str:
+    """One line for an operator: which call failed, why, and the fix when there is one."""
+    text = f"{exc.api} {exc.operation} failed: {exc.reason}" + (f" (HTTP {exc.status})" if exc.status else "")
+    return text + (f" — {exc.hint}" if exc.hint else "")

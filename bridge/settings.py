@@ -171,6 +171,11 @@ class Settings:
         return [v for v in values if v]
 
 
+def shadow(settings: Settings) -> Settings:
+    """The same settings with autolink off: a linker built on them decides and reports, and writes nothing."""
+    return replace(settings, autolink_enabled=False)
+
+
 def _get(env: Mapping[str, str], name: str) -> str:
     return (env.get(name) or "").strip()
 

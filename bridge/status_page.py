@@ -105,9 +105,7 @@ def mailbox_labels(configured: tuple[str | int, ...], directory: MailboxDirector
     return tuple(labels)
 
 
-def gather(
-    settings: Settings, metrics: Metrics, mailboxes: Callable[[], MailboxDirectory | None]
-) -> StatusFacts:
+def gather(settings: Settings, metrics: Metrics, mailboxes: MailboxDirectory | None) -> StatusFacts:
     """The page's facts from settings and what the process observed (no upstream call)."""
     activity = metrics.activity
     config = settings.config
@@ -116,7 +114,7 @@ def gather(
         now=activity.clock(),
         autolink=settings.autolink_enabled,
         repository=settings.github_repository,
-        mailboxes=mailbox_labels(config.mailboxes, mailboxes()),
+        mailboxes=mailbox_labels(config.mailboxes, mailboxes),
         tags=config.tags,
         cutoff="none: every tagged conversation may be linked",
         held_back=None,
@@ -131,9 +129,9 @@ def gather(
 
 
 def status_routes(
-    settings: Settings, metrics: Metrics, mailboxes: Callable[[], MailboxDirectory | None]
+    settings: Settings, metrics: Metrics, mailboxes: Callable[[Request], MailboxDirectory | None]
 ) -> list[Route]:
-    """The page; ``mailboxes`` gives the lifespan's mailbox directory once it exists."""
+    """The page; ``mailboxes`` gives the lifespan's mailbox directory for a request."""
 
     async def status(request: Request) -> Response:
         refused = refusal(settings, request)
@@ -145,7 +143,7 @@ def status_routes(
             return error_body(400, "invalid_filter", str(exc))
         ring = metrics.activity.decisions
         html = render_page(
-            gather(settings, metrics, mailboxes),
+            gather(settings, metrics, mailboxes(request)),
             ring.recent(filters.conversation_id, filters.outcome),
             ring.counts(3600),
             ring.counts(86400),

@@ -7,7 +7,7 @@ prints, so the same result serves both output modes and the tests.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from bridge import retry
@@ -15,16 +15,13 @@ from bridge.cli.doctor import WEBHOOK_EVENTS, WEBHOOK_PATH, Check, Exit, evaluat
 from bridge.cli.doctor_gather import base_facts, gather_freescout, gather_github, read_settings
 from bridge.cli.explain import outcome_line, reason_sentence
 from bridge.cli.services import services
-from bridge.errors import UpstreamError
-from bridge.freescout_api import FreeScoutAPI
-from bridge.linker import Linker, Outcome
-from bridge.mailboxes import MailboxDirectory
-from bridge.settings import Settings
-from bridge.sweep import sweep
+from bridge.errors import UpstreamError, explain
+from bridge.linker import Outcome
+from bridge.settings import Settings, shadow
+from bridge.sweep_runner import SweepRequest, SweepResult, sweep_once
 
 CHECK_SECONDS = 120.0
 SYNC_SECONDS = 60.0
-SWEEP_SECONDS = 3600.0
 
 
 @dataclass
@@ -36,11 +33,6 @@ class Result:
 
 def upstream_exit(exc: UpstreamError) -> Exit:
     return Exit.UNREACHABLE if exc.transient else Exit.FAILED
-
-
-def upstream_text(exc: UpstreamError) -> str:
-    text = f"{exc.api} {exc.operation} failed: {exc.reason}" + (f" (HTTP {exc.status})" if exc.status else "")
-    return text + (f" — {exc.hint}" if exc.hint else "")
 
 
 # -- check ------------------------------------------------------------------------------------------------
@@ -98,11 +90,6 @@ async def run_check(env: Mapping[str, str], public_url: str, *, fix: bool) -> Re
 # -- sync -------------------------------------------------------------------------------------------------
 
 
-def shadow(settings: Settings) -> Settings:
-    """The same settings with autolink off: the linker decides and reports, and writes nothing."""
-    return replace(settings, autolink_enabled=False)
-
-
 async def run_sync(settings: Settings, conversation_id: int, *, dry_run: bool, closing: bool) -> Result:
     """Direction A for one conversation, now, through ``Linker.reconcile``."""
     if dry_run:
@@ -123,7 +110,7 @@ async def run_sync(settings: Settings, conversation_id: int, *, dry_run: bool, c
                 line = outcome_line(conversation_id, outcome, conv, settings.config, dry_run=dry_run)
                 data = {**base, "decision": "misconfigured", "reason": exc.reason, "line": line}
                 return Result(Exit.FAILED, data, line)
-            line = f"#{conversation_id} failed: {upstream_text(exc)}"
+            line = f"#{conversation_id} failed: {explain(exc)}"
             if exc.api == "freescout" and exc.status == 404 and conv is None:
                 line = f"#{conversation_id} failed: FreeScout has no conversation with id {conversation_id}"
             data = {**base, "decision": "error", "reason": f"{exc.api}:{exc.reason}", "line": line}
@@ -146,9 +133,12 @@ async def run_sync(settings: Settings, conversation_id: int, *, dry_run: bool, c
 
 # -- sweep ------------------------------------------------------------------------------------------------
 
+#: Sweep errors that mean the request itself was wrong (exit 2); upstream ones say whether to retry.
+USAGE_ERRORS = frozenset({"unknown_mailbox"})
 
-def render_sweep(report: dict[str, Any], dry_run: bool, notes: list[str]) -> str:
-    mode = " (dry run: nothing written)" if dry_run else ""
+
+def render_sweep(report: dict[str, Any]) -> str:
+    mode = " (dry run: nothing written)" if report.get("dry_run") else ""
     lines = [f"sweep{mode}: {report['candidates']} candidate conversation(s)"]
     for decision, count in sorted(report["outcomes"].items()):
         lines.append(f"  {decision}: {count}")
@@ -158,62 +148,35 @@ def render_sweep(report: dict[str, Any], dry_run: bool, notes: list[str]) -> str
         lines.append(f"  stopped early: {report['stopped_early']} (the next sweep continues)")
     for cid, url in report["issue_urls"].items():
         lines.append(f"  #{cid} → {url}")
-    lines.extend(f"  note: {n}" for n in notes)
+    skipped = report.get("skipped_mailboxes") or []
+    if skipped:
+        ids = ", ".join(str(i) for i in skipped)
+        lines.append(f"  note: mailbox {ids} is not in [autolink] mailboxes, so it was not swept")
     return "\n".join(lines)
 
 
-async def _mailbox_scope(
-    freescout: FreeScoutAPI, mailboxes: MailboxDirectory, refs: tuple[str | int, ...]
-) -> tuple[frozenset[int] | None, list[str], list[str]]:
-    """Resolve ``--mailbox`` values (ids or emails): the ids, the unknown values, and notes to print."""
-    if not refs:
-        return None, [], []
-    wanted = MailboxDirectory(freescout, refs)
-    await wanted.load()
-    ids = wanted.configured_ids() or frozenset()
-    await mailboxes.load()
-    allowed = mailboxes.configured_ids()
-    notes = []
-    if allowed is not None and ids - allowed:
-        skipped = ", ".join(str(i) for i in sorted(ids - allowed))
-        notes.append(f"mailbox {skipped} is not in [autolink] mailboxes, so it was not swept")
-    return ids, [str(u) for u in wanted.unknown], notes
-
-
-async def sweep_once(
-    settings: Settings,
-    linker: Linker,
-    freescout: FreeScoutAPI,
-    mailboxes: MailboxDirectory,
-    refs: tuple[str | int, ...],
-    *,
-    dry_run: bool,
-) -> Result:
-    """One pass with the given clients: the CLI's own (``run_sweep``) or the web process's (``bridge.admin``).
-
-    For a dry run ``settings`` and ``linker`` are already the shadow ones. One function serves both places
-    so their answers cannot drift apart.
-    """
-    try:
-        with retry.deadline_in(SWEEP_SECONDS):
-            only, unknown, notes = await _mailbox_scope(freescout, mailboxes, refs)
-            if unknown:
-                text = "unknown --mailbox: " + ", ".join(unknown) + " (FreeScout has no such mailbox)"
-                return Result(Exit.USAGE, {"error": "unknown_mailbox", "message": text}, text)
-            report = await sweep(linker, freescout, mailboxes, settings.config.tags, only)
-    except UpstreamError as exc:
-        text = f"sweep failed: {upstream_text(exc)}"
-        return Result(upstream_exit(exc), {"error": f"{exc.api}:{exc.reason}", "message": text}, text)
-    data = {**report.as_dict(), "dry_run": dry_run, "autolink_enabled": settings.autolink_enabled}
-    code = Exit.FAILED if report.errors else Exit.OK
-    return Result(code, {**data, "exit_code": int(code)}, render_sweep(data, dry_run, notes))
+def sweep_result(result: SweepResult, where: dict[str, Any], note: str = "") -> Result:
+    """The one place a sweep's result, from this process or from the web process, becomes this command's
+    exit code, ``--json`` object and text. ``where`` says where it ran (``via`` and friends) and joins the
+    JSON; ``note`` ends the text."""
+    if result.report is not None:
+        code = Exit.FAILED if result.report.get("errors") else Exit.OK
+        data = {**result.report, "exit_code": int(code), **where}
+        text = render_sweep(result.report)
+    else:
+        if result.error in USAGE_ERRORS:
+            code = Exit.USAGE
+        else:
+            code = Exit.UNREACHABLE if result.retryable else Exit.FAILED
+        data = {"error": result.error, "message": result.message, **where}
+        text = result.message
+    if note:
+        text = f"{text}\n  note: {note}" if text else f"note: {note}"
+    return Result(code, data, text)
 
 
 async def run_sweep(settings: Settings, *, dry_run: bool, mailboxes: tuple[str | int, ...]) -> Result:
     """One reconciler pass in this process, the same one the web process runs (``--local``)."""
-    if dry_run:
-        settings = shadow(settings)
     async with services(settings) as svc:
-        return await sweep_once(
-            settings, svc.linker, svc.freescout, svc.mailboxes, mailboxes, dry_run=dry_run
-        )
+        result = await sweep_once(settings, svc.upstreams, SweepRequest(dry_run, mailboxes))
+    return sweep_result(result, {"via": "local"})

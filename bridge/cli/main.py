@@ -129,8 +129,9 @@ def _add_sweep(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "List active and pending conversations carrying a trigger tag and no link, and send each through "
         "the same path as a webhook. With BRIDGE_URL (or --via) the web process runs the pass, under the "
         "same locks as its webhooks, and this command waits for its result; a pass already running there "
-        "is joined. If no web process answers, the pass runs here instead and the output says so. "
-        "Run it from exactly one scheduler (runbooks/deploy.md).",
+        "is joined. If no web process answers, nothing runs: the command prints the exact --local command "
+        "for when the web process is down, and exits 3. Run it from exactly one scheduler "
+        "(runbooks/deploy.md).",
     )
     sweep.add_argument("--dry-run", action="store_true", help="shadow mode: report would_link, write nothing")
     sweep.add_argument(
@@ -246,8 +247,7 @@ async def _sweep(args: argparse.Namespace, env: Mapping[str, str], settings: Set
         refused = await local_pass_refused(configured)
         if refused is not None:
             return refused
-    result = await run_sweep(settings, dry_run=args.dry_run, mailboxes=refs)
-    return Result(result.exit, {**result.data, "via": "local"}, result.text)
+    return await run_sweep(settings, dry_run=args.dry_run, mailboxes=refs)
 
 
 def serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:

@@ -2,36 +2,36 @@
 
 Why: the web process is the single writer. Its per-conversation locks serialise a sweep against webhooks,
 which a pass in this process could not do, so this command asks the web process to run the pass
-(``POST /admin/sweep``), polls it to the end and prints the same result a local pass prints. Only if no
-web process answers at all does it sweep here instead: a bridge outage is one of the things the sweep
-must catch (runbooks/deploy.md section 4).
+(``POST /admin/sweep``), polls it to the end and prints the same result a local pass prints. When no web
+process answers, it runs nothing: it prints the exact ``--local`` command and exits 3, so whether a pass
+runs beside a web process that may only look down is the operator's decision (runbooks/deploy.md
+section 4). The waiting loops are tenacity's.
 """
 
 from __future__ import annotations
 
-import asyncio
+import shlex
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, retry_if_result, wait_fixed
 
 from bridge import logs
-from bridge.cli.commands import SWEEP_SECONDS, Result, run_sweep
+from bridge.cli.commands import Result, sweep_result
 from bridge.cli.doctor import Exit
 from bridge.settings import Settings
+from bridge.sweep_runner import SWEEP_SECONDS, SweepResult
 
 log = logs.get_logger()
 
 POLL_SECONDS = 1.0
 REQUEST_TIMEOUT = httpx.Timeout(20.0, connect=10.0)
-LOST_AFTER_SECONDS = 60.0  # polls failing this long in a row: give up (the pass may still be running there)
+LOST_AFTER_SECONDS = 60.0  # a busy or lost web process, this long in a row: give up (exit 3)
 WAIT_SECONDS = SWEEP_SECONDS + 300.0  # for a pass already running, then ours
-PROXY_DOWN = (502, 503, 504)  # a router or proxy answering for a web process that is not there
-
-
-class Unreachable(Exception):
-    """No web process answered the first request: the caller sweeps locally instead."""
+PROXY_DOWN = (502, 503, 504)  # a router or proxy in front, or uvicorn at --limit-concurrency
 
 
 class Stop(Exception):
@@ -42,6 +42,18 @@ class Stop(Exception):
         self.result = result
 
 
+class _Again(Exception):
+    """Ask again after a pause: the web process is busy, or the pass could not be read this time."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
+
+
+class _OtherPassEnded(Exception):
+    """A different pass held the runner and has ended: POST ours again."""
+
+
 @dataclass
 class Delegation:
     url: str
@@ -49,8 +61,15 @@ class Delegation:
     wait_seconds: float = WAIT_SECONDS
     lost_after_seconds: float = LOST_AFTER_SECONDS
 
-    def stop(self, code: Exit, error: str, message: str) -> Stop:
-        return Stop(Result(code, {"error": error, "message": message, "via": self.url}, message))
+    def stop(self, code: Exit, error: str, message: str, **extra: str) -> Stop:
+        return Stop(Result(code, {"error": error, "message": message, "via": self.url, **extra}, message))
+
+
+def local_command(*, dry_run: bool, mailboxes: tuple[str | int, ...], unset_url: bool = False) -> str:
+    """The exact command that runs this pass in the operator's own process (``--local``)."""
+    argv = ["freescout-bridge", "sweep", "--local", *(["--dry-run"] if dry_run else [])]
+    argv += [arg for m in mailboxes for arg in ("--mailbox", str(m))]
+    return ("BRIDGE_URL= " if unset_url else "") + shlex.join(argv)
 
 
 async def run_sweep_via(
@@ -61,7 +80,7 @@ async def run_sweep_via(
     mailboxes: tuple[str | int, ...],
     delegation: Delegation | None = None,
 ) -> Result:
-    """The pass in the web process at ``url``; locally (and saying so) if nothing answers there."""
+    """The pass in the web process at ``url``, or why it could not run there (never a local pass)."""
     plan = delegation or Delegation(url.rstrip("/"))
     bad = _bad_url(url, {})
     if bad is not None:
@@ -81,12 +100,6 @@ async def run_sweep_via(
             return await _delegate(client, plan, body)
     except Stop as stop:
         return stop.result
-    except Unreachable as exc:
-        reason = str(exc)
-    log.warning("sweep_web_unreachable", url=plan.url, reason=reason)
-    local = await run_sweep(settings, dry_run=dry_run, mailboxes=mailboxes)
-    note = f"the web process at {plan.url} did not answer ({reason}), so this pass ran here"
-    return _tagged(local, f"local (web process unreachable: {reason})", note)
 
 
 def _bad_url(url: str, extra: dict[str, str]) -> Result | None:
@@ -123,69 +136,95 @@ async def _web_process_answers(url: str) -> bool:
     return True
 
 
-def _tagged(result: Result, via: str, note: str) -> Result:
-    text = f"{result.text}\n  note: {note}" if result.text else note
-    return Result(result.exit, {**result.data, "via": via}, text)
+def _until(
+    plan: Delegation, deadline: float, lost_after: float | None = None
+) -> Callable[[RetryCallState], bool]:
+    """tenacity's stop condition: the next pause would pass ``deadline``, or asking again has gone on
+    for ``lost_after`` seconds."""
+
+    def stop(state: RetryCallState) -> bool:
+        if time.monotonic() + plan.poll_seconds > deadline:
+            return True
+        return lost_after is not None and (state.seconds_since_start or 0.0) >= lost_after
+
+    return stop
 
 
 async def _delegate(client: httpx.AsyncClient, plan: Delegation, body: dict[str, Any]) -> Result:
+    """POST the pass, waiting first for a different pass that holds the runner; then poll ours."""
     deadline = time.monotonic() + plan.wait_seconds
-    first = True
-    while True:
-        answer = await _post(client, plan, body, first=first, deadline=deadline)
-        first = False
-        if answer.status_code == 202:
-            started = answer.json()
-            sweep_id, joined = str(started["sweep_id"]), bool(started.get("joined"))
-            final = await _poll(client, plan, sweep_id, deadline)
-            return _finished(plan, final, joined)
-        # 409: a different pass is running (or the process is starting): wait for it, then ask again.
+
+    def timed_out(_state: RetryCallState) -> NoReturn:
+        _timeout(plan, "the web process kept running other sweep passes")
+
+    posting = AsyncRetrying(
+        retry=retry_if_exception_type(_OtherPassEnded),
+        stop=_until(plan, deadline),
+        retry_error_callback=timed_out,
+    )
+    answer: httpx.Response = await posting(_start, client, plan, body, deadline)
+    started = answer.json()
+    sweep_id, joined = str(started["sweep_id"]), bool(started.get("joined"))
+    final = await _poll(client, plan, sweep_id, deadline)
+    return _finished(plan, final, joined)
+
+
+async def _start(
+    client: httpx.AsyncClient, plan: Delegation, body: dict[str, Any], deadline: float
+) -> httpx.Response:
+    """One POST (asked again while the web process is busy); the 202. A 409 waits for the other pass."""
+
+    def unavailable(state: RetryCallState) -> NoReturn:
+        assert state.outcome is not None
+        status = str(state.outcome.exception())
+        command = local_command(
+            dry_run=bool(body["dry_run"]), mailboxes=tuple(body["mailboxes"]), unset_url=True
+        )
+        message = (
+            f"the web process at {plan.url} kept answering {status} (busy, or down behind a router), so "
+            f"no pass ran; if it is down, run the pass here: {command}"
+        )
+        raise plan.stop(Exit.UNREACHABLE, "web_unavailable", message, command=command)
+
+    posting = AsyncRetrying(
+        retry=retry_if_exception_type(_Again),
+        wait=wait_fixed(plan.poll_seconds),
+        stop=_until(plan, deadline, plan.lost_after_seconds),
+        retry_error_callback=unavailable,
+    )
+    answer: httpx.Response = await posting(_post, client, plan, body)
+    if answer.status_code == 409:  # a different pass is running: wait for its end, then ask again
         busy = _json(answer).get("sweep_id")
         if isinstance(busy, str) and busy:
             log.warning("sweep_waiting_for_other_pass", sweep_id=busy)
             await _poll(client, plan, busy, deadline)
-        else:
-            await _pause(plan, deadline, "the web process was still starting")
+        raise _OtherPassEnded()
+    return answer
 
 
-async def _post(
-    client: httpx.AsyncClient, plan: Delegation, body: dict[str, Any], *, first: bool, deadline: float
-) -> httpx.Response:
-    """POST the pass. Only a first POST that reached nothing (refused, DNS, connect timeout) lets the
-    caller sweep here: once a request may have arrived, or anything answered, a local pass could race."""
-    busy_since: float | None = None
-    while True:
-        try:
-            answer = await client.post("/admin/sweep", json=body)
-        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-            reason = _transport_reason(exc)
-            if first:
-                raise Unreachable(reason) from None
-            raise plan.stop(
-                Exit.UNREACHABLE, "web_unreachable", f"the web process at {plan.url}: {reason}"
-            ) from None
-        except httpx.TransportError as exc:
-            message = (
-                f"the web process at {plan.url}: {_transport_reason(exc)} after the request was sent, so the "
-                "pass may be running there; run the command again in a few minutes (it joins a running pass)"
-            )
-            raise plan.stop(Exit.UNREACHABLE, "web_unreachable", message) from None
-        if answer.status_code in PROXY_DOWN and "error" not in _json(answer):
-            # uvicorn's own 503 at --limit-concurrency looks like this too: busy is not down. Ask again.
-            now = time.monotonic()
-            busy_since = now if busy_since is None else busy_since
-            if now - busy_since >= plan.lost_after_seconds or now + plan.poll_seconds >= deadline:
-                message = (
-                    f"the web process at {plan.url} kept answering HTTP {answer.status_code} (busy, or down "
-                    "behind a router); if it is down, run the pass with BRIDGE_URL unset: "
-                    "BRIDGE_URL= freescout-bridge sweep --local"
-                )
-                raise plan.stop(Exit.UNREACHABLE, "web_unavailable", message)
-            await asyncio.sleep(plan.poll_seconds)
-            continue
-        if answer.status_code in (202, 409):
-            return answer
-        raise _refused(plan, answer)
+async def _post(client: httpx.AsyncClient, plan: Delegation, body: dict[str, Any]) -> httpx.Response:
+    """POST the pass once. Nothing answering is the operator's call (exit 3 with the ``--local``
+    command); a request that may have arrived is never followed by a local pass, which could race it."""
+    try:
+        answer = await client.post("/admin/sweep", json=body)
+    except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+        command = local_command(dry_run=bool(body["dry_run"]), mailboxes=tuple(body["mailboxes"]))
+        message = (
+            f"no web process answers at {plan.url} ({_transport_reason(exc)}), so no pass ran. If it is "
+            f"down, run the pass here: {command}"
+        )
+        raise plan.stop(Exit.UNREACHABLE, "web_unreachable", message, command=command) from None
+    except httpx.TransportError as exc:
+        message = (
+            f"the web process at {plan.url}: {_transport_reason(exc)} after the request was sent, so the "
+            "pass may be running there; run the command again in a few minutes (it joins a running pass)"
+        )
+        raise plan.stop(Exit.UNREACHABLE, "web_unreachable", message) from None
+    if answer.status_code in PROXY_DOWN and "error" not in _json(answer):
+        raise _Again(f"HTTP {answer.status_code}")  # busy is not down: uvicorn's own 503 looks like this
+    if answer.status_code in (202, 409):
+        return answer
+    raise _refused(plan, answer)
 
 
 def _refused(plan: Delegation, answer: httpx.Response) -> Stop:
@@ -226,65 +265,76 @@ def _refused(plan: Delegation, answer: httpx.Response) -> Stop:
 async def _poll(
     client: httpx.AsyncClient, plan: Delegation, sweep_id: str, deadline: float
 ) -> dict[str, Any]:
-    """``GET /admin/sweep/{id}`` about once a second until the pass ends; its final state."""
-    lost_since: float | None = None
-    while True:
-        try:
-            answer = await client.get(f"/admin/sweep/{sweep_id}")
-        except httpx.TransportError as exc:
-            problem = _transport_reason(exc)
-        else:
-            if answer.status_code == 200:
-                state = answer.json()
-                if state.get("state") != "running":
-                    return dict(state)
-                lost_since = None
-                await _pause(plan, deadline, f"sweep {sweep_id} is still running in the web process")
-                continue
-            if answer.status_code == 404:
-                message = (
-                    f"the web process at {plan.url} no longer knows sweep {sweep_id} (did it restart?); "
-                    "run the sweep again"
-                )
-                raise plan.stop(Exit.UNREACHABLE, "sweep_lost", message)
-            if answer.status_code in (401, 403):
-                raise _refused(plan, answer)
-            problem = f"HTTP {answer.status_code}"
-        lost_since = lost_since if lost_since is not None else time.monotonic()
-        if time.monotonic() - lost_since > plan.lost_after_seconds:
-            message = (
-                f"lost the web process at {plan.url} while sweep {sweep_id} ran ({problem}); it may still "
-                'be running there: check its log for "msg": "sweep", or run the sweep again later'
-            )
-            raise plan.stop(Exit.UNREACHABLE, "web_unreachable", message)
-        await _pause(plan, deadline, f"sweep {sweep_id} is still running in the web process")
+    """``GET /admin/sweep/{id}`` every ``poll_seconds`` until the pass ends; its final state."""
+
+    def still_running(_state: RetryCallState) -> NoReturn:
+        _timeout(plan, f"sweep {sweep_id} is still running in the web process")
+
+    polling = AsyncRetrying(
+        retry=retry_if_result(lambda state: state.get("state") == "running"),
+        wait=wait_fixed(plan.poll_seconds),
+        stop=_until(plan, deadline),
+        retry_error_callback=still_running,
+    )
+    final: dict[str, Any] = await polling(_read_pass, client, plan, sweep_id, deadline)
+    return final
 
 
-async def _pause(plan: Delegation, deadline: float, what: str) -> None:
-    if time.monotonic() + plan.poll_seconds > deadline:
-        message = f'{what} after {plan.wait_seconds:.0f} s; it carries on there (its log has "msg": "sweep")'
-        raise plan.stop(Exit.UNREACHABLE, "timeout", message)
-    await asyncio.sleep(plan.poll_seconds)
+async def _read_pass(
+    client: httpx.AsyncClient, plan: Delegation, sweep_id: str, deadline: float
+) -> dict[str, Any]:
+    """The pass's state, read again while the web process cannot be reached, up to ``lost_after``."""
+
+    def lost(state: RetryCallState) -> NoReturn:
+        assert state.outcome is not None
+        if time.monotonic() + plan.poll_seconds > deadline:
+            _timeout(plan, f"sweep {sweep_id} is still running in the web process")
+        message = (
+            f"lost the web process at {plan.url} while sweep {sweep_id} ran ({state.outcome.exception()}); "
+            'it may still be running there: check its log for "msg": "sweep", or run the sweep again later'
+        )
+        raise plan.stop(Exit.UNREACHABLE, "web_unreachable", message)
+
+    reading = AsyncRetrying(
+        retry=retry_if_exception_type(_Again),
+        wait=wait_fixed(plan.poll_seconds),
+        stop=_until(plan, deadline, plan.lost_after_seconds),
+        retry_error_callback=lost,
+    )
+    state: dict[str, Any] = await reading(_get_pass, client, plan, sweep_id)
+    return state
+
+
+async def _get_pass(client: httpx.AsyncClient, plan: Delegation, sweep_id: str) -> dict[str, Any]:
+    try:
+        answer = await client.get(f"/admin/sweep/{sweep_id}")
+    except httpx.TransportError as exc:
+        raise _Again(_transport_reason(exc)) from None
+    if answer.status_code == 200:
+        return dict(answer.json())
+    if answer.status_code == 404:
+        message = (
+            f"the web process at {plan.url} no longer knows sweep {sweep_id} (did it restart?); "
+            "run the sweep again"
+        )
+        raise plan.stop(Exit.UNREACHABLE, "sweep_lost", message)
+    if answer.status_code in (401, 403):
+        raise _refused(plan, answer)
+    raise _Again(f"HTTP {answer.status_code}")
+
+
+def _timeout(plan: Delegation, what: str) -> NoReturn:
+    message = f'{what} after {plan.wait_seconds:.0f} s; it carries on there (its log has "msg": "sweep")'
+    raise plan.stop(Exit.UNREACHABLE, "timeout", message)
 
 
 def _finished(plan: Delegation, final: dict[str, Any], joined: bool) -> Result:
     """The web process's result as this command's own, plus where it ran."""
     sweep_id = str(final.get("sweep_id", ""))
-    given = final.get("exit_code")
-    code = Exit(given) if given in set(Exit) else Exit.FAILED
-    extra = {"via": plan.url, "sweep_id": sweep_id, "joined": joined}
-    if final.get("state") == "done" and isinstance(final.get("report"), dict):
-        data = {**final["report"], **extra}
-    else:
-        data = {
-            "error": str(final.get("error", "unexpected")),
-            "message": str(final.get("message", "")),
-            **extra,
-        }
     where = f"ran in the web process at {plan.url} (sweep {sweep_id}"
     where += ", joined the pass already running)" if joined else ")"
-    text = str(final.get("text") or data.get("message") or "")
-    return Result(code, data, f"{text}\n  note: {where}")
+    ran = {"via": plan.url, "sweep_id": sweep_id, "joined": joined}
+    return sweep_result(SweepResult.from_dict(final), ran, where)
 
 
 def _json(answer: httpx.Response) -> dict[str, Any]:

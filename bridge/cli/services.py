@@ -1,7 +1,7 @@
-"""The clients of one CLI command, built the way the app's lifespan builds them, and closed at the end.
+"""The clients of one CLI command: ``wiring.open_upstreams``, as the web process's lifespan opens them.
 
 ``services(settings)`` yields the same FreeScout client, GitHub wrapper, write gate, mailbox directory and
-linker the web process uses, so ``sync`` and ``sweep`` run exactly the code path a webhook runs.
+linker the web process uses, so ``sync`` and ``sweep --local`` run exactly the code path a webhook runs.
 """
 
 from __future__ import annotations
@@ -11,14 +11,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import httpx
-from github import Github
 
 from bridge import wiring
 from bridge.freescout_api import FreeScoutAPI
 from bridge.github_api import GitHubIssues
 from bridge.linker import Linker
-from bridge.locks import KeyedLocks
 from bridge.mailboxes import MailboxDirectory
+from bridge.metrics import Metrics
 from bridge.model import Conversation
 from bridge.settings import Settings
 
@@ -26,8 +25,8 @@ from bridge.settings import Settings
 class RecordingFreeScoutAPI(FreeScoutAPI):
     """The FreeScout API that remembers the fresh state it read, so ``sync`` can explain the decision."""
 
-    def __init__(self, client: httpx.AsyncClient) -> None:
-        super().__init__(client)
+    def __init__(self, client: httpx.AsyncClient, metrics: Metrics | None = None) -> None:
+        super().__init__(client, metrics)
         self.seen: dict[int, Conversation] = {}
 
     async def get_conversation(self, conversation_id: int) -> Conversation:
@@ -43,21 +42,12 @@ class CliServices:
     github: GitHubIssues
     mailboxes: MailboxDirectory
     linker: Linker
+    upstreams: wiring.Upstreams
 
 
 @asynccontextmanager
 async def services(settings: Settings) -> AsyncIterator[CliServices]:
     """Clients for one command; both HTTP clients are closed however the command ends."""
-    client = wiring.freescout_client(settings)
-    gh: Github | None = None
-    try:
-        freescout = RecordingFreeScoutAPI(client)
-        gh = wiring.github_client(settings)
-        github = GitHubIssues(gh, settings.github_repository, wiring.write_gate(settings))
-        mailboxes = MailboxDirectory(freescout, settings.config.mailboxes)
-        linker = Linker(settings, freescout, github, mailboxes, KeyedLocks())
-        yield CliServices(settings, freescout, github, mailboxes, linker)
-    finally:
-        await client.aclose()
-        if gh is not None:
-            gh.close()
+    async with wiring.open_upstreams(settings, freescout_api=RecordingFreeScoutAPI) as up:
+        assert isinstance(up.freescout, RecordingFreeScoutAPI)
+        yield CliServices(settings, up.freescout, up.github, up.mailboxes, up.linker, up)

@@ -2,7 +2,8 @@
 
 One pass at a time per web process: a request for the same pass joins it, a different one is told to wait
 (409), the schedule goes through the same runner, the last passes' results stay for polling, a dry run
-writes nothing, and every request needs ``BRIDGE_ADMIN_TOKEN`` (these routes trigger writes).
+writes nothing, and every request needs ``BRIDGE_ADMIN_TOKEN`` (these routes trigger writes). A pass's
+result is data (its report or its error); the CLI's ``sweep_result`` turns it into text and an exit code.
 """
 
 from __future__ import annotations
@@ -15,11 +16,14 @@ from typing import Any
 import httpx
 import pytest
 
-from bridge.admin import KEEP_RESULTS, BadRequest, SweepBusy, SweepRequest, SweepRunner, parse_sweep_request
+from bridge.admin import BadRequest, parse_sweep_request
 from bridge.app import create_app
+from bridge.cli.commands import sweep_result
+from bridge.cli.doctor import Exit
 from bridge.cli.services import services
 from bridge.metrics import Metrics
 from bridge.settings import Settings, load_settings
+from bridge.sweep_runner import KEEP_RESULTS, SweepBusy, SweepRequest, SweepResult, SweepRunner
 from sandbox.serve import ServerThread
 from tests.cli.conftest import Deployment
 from tests.cli.test_sync_sweep import field_value
@@ -80,6 +84,12 @@ def start(client: httpx.Client, body: dict[str, Any] | None = None) -> dict[str,
     assert answer.headers["location"] == f"/admin/sweep/{answer.json()['sweep_id']}"
     started: dict[str, Any] = answer.json()
     return started
+
+
+def as_cli(state: dict[str, Any]) -> tuple[Exit, str]:
+    """What ``freescout-bridge sweep`` makes of a finished pass: its exit code and text."""
+    result = sweep_result(SweepResult.from_dict(state), {})
+    return result.exit, result.text
 
 
 # -- the token ----------------------------------------------------------------------------------------
@@ -182,11 +192,12 @@ def test_a_second_request_joins_the_running_pass_and_a_different_one_waits(deplo
         assert other.json()["error"] == "sweep_busy" and other.json()["sweep_id"] == first["sweep_id"]
 
         done = finished(client, first["sweep_id"])
-        assert done["state"] == "done" and done["exit_code"] == 0
+        assert done["state"] == "done" and as_cli(done)[0] == Exit.OK
+        assert "exit_code" not in done and "text" not in done  # data, not a terminal's output
         report = done["report"]
         assert (report["candidates"], report["outcomes"], report["dry_run"]) == (1, {"linked": 1}, False)
         assert report["issue_urls"] == {str(cid): deployment.gh_state()["repos"][0]["issues"][0]["html_url"]}
-        assert done["text"].startswith("sweep: 1 candidate conversation(s)\n  linked: 1\n")
+        assert as_cli(done)[1].startswith("sweep: 1 candidate conversation(s)\n  linked: 1\n")
 
         after = start(client)  # the pass is over: a new request starts a new one
         assert after["joined"] is False and after["sweep_id"] != first["sweep_id"]
@@ -203,8 +214,9 @@ def test_a_dry_run_pass_writes_nothing_even_with_the_flag_on(deployment: Deploym
         report = done["report"]
         assert report["outcomes"] == {"would_link": 2}
         assert (report["dry_run"], report["autolink_enabled"]) == (True, False)
-        assert (
-            done["text"] == "sweep (dry run: nothing written): 2 candidate conversation(s)\n  would_link: 2"
+        assert as_cli(done) == (
+            Exit.OK,
+            "sweep (dry run: nothing written): 2 candidate conversation(s)\n  would_link: 2",
         )
         fs_methods = {
             r["method"] for r in deployment.http.get(f"{deployment.fs.url}/_sim/requests").json()["requests"]
@@ -219,7 +231,8 @@ def test_an_unknown_mailbox_fails_the_pass_with_the_usage_exit_code(deployment: 
     deployment.conversation(2, ["bug"])
     with web_process(deployment) as client:
         done = finished(client, start(client, {"mailboxes": ["nobody@example.com", 2]})["sweep_id"])
-    assert (done["state"], done["exit_code"], done["error"]) == ("failed", 2, "unknown_mailbox")
+    assert (done["state"], done["error"], done["retryable"]) == ("failed", "unknown_mailbox", False)
+    assert as_cli(done)[0] == Exit.USAGE
     assert done["message"] == "unknown --mailbox: nobody@example.com (FreeScout has no such mailbox)"
     assert deployment.gh_writes() == []
 
@@ -265,8 +278,7 @@ async def test_one_pass_at_a_time_in_the_runner(deployment: Deployment) -> None:
     settings: Settings = load_settings({**deployment.env, **LIVE})
     metrics = Metrics()
     async with services(settings) as svc:
-        runner = SweepRunner(settings, metrics)
-        runner.attach(svc.linker, svc.freescout, svc.github, svc.mailboxes)
+        runner = SweepRunner(settings, metrics, svc.upstreams)
         first, joined = runner.start(SweepRequest())
         again, joined_again = runner.start(SweepRequest())
         assert (joined, joined_again, again) == (False, True, first)
@@ -283,7 +295,7 @@ async def test_one_pass_at_a_time_in_the_runner(deployment: Deployment) -> None:
             await first.finished.wait()
             assert ended == []  # still waiting for its own pass
         assert first.state == "done" and first.result is not None
-        assert first.result.data["outcomes"] == {"linked": 1}
+        assert first.result.report is not None and first.result.report["outcomes"] == {"linked": 1}
         second = runner.get(ended[0])
         assert (
             second is not None
@@ -291,21 +303,22 @@ async def test_one_pass_at_a_time_in_the_runner(deployment: Deployment) -> None:
             and first.finished_at is not None
             and second.started_at >= first.finished_at
         )
-        assert second.result is not None and second.result.data["candidates"] == 0  # already linked
+        assert second.result is not None and second.result.report is not None
+        assert second.result.report["candidates"] == 0  # already linked
         await runner.close()
 
 
 @pytest.mark.anyio
 async def test_a_pass_that_breaks_is_reported_failed_and_the_schedule_goes_on(deployment: Deployment) -> None:
-    """An unexpected error (here: no clients attached) ends the pass as failed; ``run`` does not raise."""
+    """An unexpected error (here: no clients) ends the pass as failed; ``run`` does not raise."""
     settings = load_settings({**deployment.env, **LIVE})
     metrics = Metrics()
-    runner = SweepRunner(settings, metrics)
+    runner = SweepRunner(settings, metrics, None)
     broken = await runner.run(SweepRequest())
     assert broken.state == "failed"
     state = broken.as_dict()
-    assert (state["exit_code"], state["error"]) == (1, "unexpected")
-    assert state["text"] == "sweep failed: unexpected RuntimeError (details in the web log)"
+    assert state["error"] == "unexpected" and as_cli(state)[0] == Exit.FAILED
+    assert state["message"] == "sweep failed: unexpected RuntimeError (details in the web log)"
     assert metrics.registry.get_sample_value("bridge_sweeps_total", {"result": "failed"}) == 1
     again = await runner.run(SweepRequest())
     assert again.id != broken.id and again.state == "failed"

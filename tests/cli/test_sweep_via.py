@@ -1,12 +1,14 @@
 """``freescout-bridge sweep`` hands its pass to the web process (``BRIDGE_URL`` / ``--via``).
 
-The command prints what a local pass prints, plus where it ran; if no web process answers it sweeps
-locally and says so; a refused token is a settings error (exit 2), never a silent local pass.
+The command prints what a local pass prints, plus where it ran; if no web process answers it runs
+nothing, prints the exact ``--local`` command and exits 3 (the operator decides); a refused token is a
+settings error (exit 2), never a silent local pass.
 """
 
 from __future__ import annotations
 
 import asyncio
+import shlex
 from collections.abc import Iterator
 
 import pytest
@@ -75,16 +77,25 @@ def test_exit_codes_and_errors_come_back_from_the_web_process(deployment: Deploy
     assert data["message"] == "unknown --mailbox: nobody@example.com (FreeScout has no such mailbox)"
 
 
-def test_with_no_web_process_answering_the_pass_runs_here_and_says_so(deployment: Deployment) -> None:
-    cid = deployment.conversation(2, ["bug"])
-    code, data = deployment.run_json("sweep", BRIDGE_URL=NOBODY, BRIDGE_ADMIN_TOKEN=TOKEN, **LIVE)
-    assert code == 0, data
-    assert data["via"].startswith("local (web process unreachable: ConnectError")
-    assert data["outcomes"] == {"linked": 1} and field_value(deployment, cid)
-    text = deployment.run("sweep", BRIDGE_URL=NOBODY, BRIDGE_ADMIN_TOKEN=TOKEN, **LIVE)
-    assert text.returncode == 0
-    assert f"  note: the web process at {NOBODY} did not answer (ConnectError" in text.stdout
-    assert text.stdout.endswith("so this pass ran here\n")
+def test_with_no_web_process_answering_nothing_runs_and_the_local_command_is_printed(
+    deployment: Deployment,
+) -> None:
+    """Whether a pass runs beside a web process that may only look down is the operator's decision."""
+    cid = deployment.conversation(1, ["bug"])
+    env = {"BRIDGE_URL": NOBODY, "BRIDGE_ADMIN_TOKEN": TOKEN, **LIVE}
+    code, data = deployment.run_json("sweep", "--mailbox", "ops@example.com", **env)
+    assert code == 3 and (data["error"], data["via"]) == ("web_unreachable", NOBODY), data
+    assert data["command"] == "freescout-bridge sweep --local --mailbox ops@example.com"
+    assert data["message"].startswith(f"no web process answers at {NOBODY} (ConnectError")
+    assert data["message"].endswith(f"so no pass ran. If it is down, run the pass here: {data['command']}")
+    assert deployment.gh_writes() == [] and field_value(deployment, cid) == ""
+    text = deployment.run("sweep", "--dry-run", **env)
+    assert text.returncode == 3
+    assert text.stdout.endswith("run the pass here: freescout-bridge sweep --local --dry-run\n")
+    # The printed command is the way to run it, and it runs here.
+    code, data = deployment.run_json(*shlex.split(data["command"])[1:], **env)
+    assert code == 0 and data["via"] == "local" and data["outcomes"] == {"linked": 1}, data
+    assert field_value(deployment, cid)
 
 
 def test_local_ignores_bridge_url(deployment: Deployment, web: str) -> None:
