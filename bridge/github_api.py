@@ -198,7 +198,14 @@ class GitHubIssues:
                     return IssueRef(issue.number, issue.html_url, tuple(label.name for label in issue.labels))
             return None
 
-        return self._run("find_linked_issue", look)
+        return self._after_writes("find_linked_issue", look)
+
+    def _after_writes(self, operation: str, look: Callable[[], T]) -> T:
+        """A look for a write's effect waits for the process's write slot: a write still in flight (a
+        timed-out delivery leaves its thread running) lands before anyone looks for it
+        (``bridge.in_doubt``)."""
+        with self._gate.slot(retry.remaining()):
+            return self._run(operation, look)
 
     def create_issue(self, title: str, body: str, labels: Iterable[str]) -> IssueRef:
         """One POST, never repeated here: callers go through ``bridge.in_doubt.write_once``."""
@@ -218,7 +225,7 @@ class GitHubIssues:
             issue = self._gh.get_repo(self._repository).get_issue(number)
             return any(marker in (c.body or "") for c in issue.get_comments())
 
-        return self._run("list_comments", look)
+        return self._after_writes("list_comments", look)
 
     def create_comment(self, number: int, body: str) -> None:
         """One POST, never repeated here: callers go through ``bridge.in_doubt.write_once``."""
