@@ -13,10 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bridge.commands import is_command_note, parse_command
 from bridge.model import Conversation
 from bridge.settings import BridgeConfig
 from bridge.text import html_to_text
-from bridge.vocab import TAG_FROM_GITHUB, WEBHOOK_EVENTS
+from bridge.vocab import TAG_FROM_GITHUB, UNLINKED, WEBHOOK_EVENTS
 
 
 class Action(StrEnum):
@@ -26,6 +27,7 @@ class Action(StrEnum):
     COMPLETE_LINK = "complete_link"  # the field is set but our note is missing: post it
     COMMENT_CLOSED = "comment_closed"  # comment once on the linked issue for this closure
     MISCONFIGURED = "misconfigured"  # would link, but an operator must fix something first
+    COMMAND = "command"  # an agent's note holds a ``#github`` command: ``bridge.note_commands``
 
 
 @dataclass(frozen=True)
@@ -56,8 +58,24 @@ def is_own_write(conv: Conversation, bot_user_id: int) -> bool:
     return newest is not None and newest.created_by_type == "user" and newest.created_by_id == bot_user_id
 
 
+def is_unlinked(conv: Conversation) -> bool:
+    """An agent unlinked the ticket (``#github unlink``): not linked, and never auto-linked again by tags."""
+    return conv.github_issue_url.lower() == UNLINKED
+
+
+def holds_command(conv: Conversation, bot_user_id: int) -> bool:
+    """The newest thread is an agent's internal note with a ``#github`` line (payload only, no I/O)."""
+    newest = conv.newest_thread
+    return (
+        newest is not None
+        and is_command_note(newest, bot_user_id)
+        and parse_command(newest.body, "") is not None
+    )
+
+
 def decide_from_payload(event: str, conv: Conversation, rules: Rules) -> Decision:
-    """Settle what the webhook body alone can settle; otherwise ``FETCH``."""
+    """Settle what the webhook body alone can settle; otherwise ``FETCH`` (or ``COMMAND`` for a note command,
+    whatever the ticket's tags or link)."""
     if event not in CONVERSATION_EVENTS:
         return Decision(Action.IGNORE, "unsupported_event")
     if is_own_write(conv, rules.bot_user_id):
@@ -68,9 +86,15 @@ def decide_from_payload(event: str, conv: Conversation, rules: Rules) -> Decisio
         return Decision(Action.IGNORE, "spam")
     if not rules.mailbox_allowed(conv.mailbox_id):
         return Decision(Action.IGNORE, "mailbox_not_configured")
+    if event == "convo.note.created" and holds_command(conv, rules.bot_user_id):
+        return Decision(Action.COMMAND, "note_command")
+    if is_unlinked(conv):
+        return Decision(Action.IGNORE, "unlinked")
     if conv.github_issue_url:
         if event == "convo.status" and conv.status == "closed":
             return Decision(Action.FETCH, "closed_with_link")
+        if event == "convo.status":  # reopened or set pending: the issue's demand count may change
+            return Decision(Action.FETCH, "status_with_link")
         return Decision(Action.IGNORE, "already_linked")
     return Decision(Action.FETCH, "needs_fresh_state")
 
@@ -109,6 +133,8 @@ def decide_link(
         return Decision(Action.IGNORE, "mailbox_not_configured")
     if TAG_FROM_GITHUB in (conv.tags or ()):
         return Decision(Action.IGNORE, "from_github")
+    if is_unlinked(conv):
+        return Decision(Action.IGNORE, "unlinked")
     url = conv.github_issue_url
     if url:
         if is_ours(url) and not our_note_exists(conv, url, rules.bot_user_id):
@@ -126,7 +152,7 @@ def decide_close(conv: Conversation) -> Decision:
     """On fresh state after ``convo.status``: comment on the linked issue only while it is still closed."""
     if conv.status != "closed":
         return Decision(Action.IGNORE, "no_longer_closed")
-    if not conv.github_issue_url:
+    if not conv.github_issue_url or is_unlinked(conv):
         return Decision(Action.IGNORE, "not_linked")
     if not conv.closed_at:
         return Decision(Action.IGNORE, "closed_without_timestamp")

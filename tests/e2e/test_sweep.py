@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -117,3 +118,26 @@ def test_flag_off_sweep_only_reports(fs: FreeScout, gh: GitHub) -> None:
     assert done.returncode == 0, done.stderr
     assert gh.writes() == [] and fs.field(conv["id"]) == ""
     assert all(r["method"] == "GET" for r in fs.api_requests())
+
+
+def test_sweep_never_links_a_ticket_an_agent_unlinked(fs: FreeScout, gh: GitHub, tmp_path: Path) -> None:
+    kept, unlinked = (fs.email(subject=f"Bug {n}", tags=["bug"])["id"] for n in range(2))  # no webhook
+    field_id = next(
+        f["id"] for f in fs.conversation(unlinked)["customFields"] if f["name"] == "github_issue_url"
+    )
+    fs.post(
+        f"/_sim/conversations/{unlinked}/custom-fields",
+        {"customFields": [{"id": field_id, "value": "unlinked"}]},
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "bridge", "sweep", "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=bridge_env(fs.url, gh.url, TMPDIR=str(tmp_path)),  # this test's own host sweep lock
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert markers_per_conversation(gh) == {kept: 1}
+    assert fs.field(unlinked) == "unlinked" and fs.bot_notes(unlinked) == []

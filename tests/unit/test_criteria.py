@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from bridge.criteria import Action, Rules, decide_close, decide_from_payload, decide_link, has_trigger
-from bridge.model import Conversation, parse_conversation
+from bridge.model import Conversation, Thread, parse_conversation
 from bridge.settings import BridgeConfig, KeywordScan
 from tests.helpers import fixture
 
@@ -109,3 +109,56 @@ def test_close_rules() -> None:
     assert decide_close(replace(closed, status="active")).reason == "no_longer_closed"
     unlinked = replace(closed, custom_fields=())
     assert decide_close(unlinked).reason == "not_linked"
+
+
+def with_note(c: Conversation, body: str, by_id: int = 3, by_type: str = "user") -> Conversation:
+    note = Thread(
+        id=9001, type="note", created_by_id=by_id, created_by_type=by_type, body=body, created_at=""
+    )
+    return replace(c, threads=(note, *c.threads))
+
+
+@pytest.mark.parametrize(
+    ("body", "by_id", "action", "reason"),
+    [
+        ("<p>#github link acme/app#412</p>", 3, Action.COMMAND, "note_command"),
+        ("<p>Customer says hi.</p><p>#GitHub unlink</p>", 3, Action.COMMAND, "note_command"),
+        ("<p>#github frobnicate</p>", 3, Action.COMMAND, "note_command"),  # refused with a reply
+        ("<p>see #github link in the runbook</p>", 3, Action.IGNORE, "already_linked"),
+        ("<p>#github link acme/app#412</p>", BOT, Action.IGNORE, "own_write_echo"),
+    ],
+)
+def test_payload_command_notes_go_to_the_command_path_whatever_the_link(
+    body: str, by_id: int, action: Action, reason: str
+) -> None:
+    decision = decide_from_payload("convo.note.created", with_note(linked(conv(None)), body, by_id), RULES)
+    assert (decision.action, decision.reason) == (action, reason)
+
+
+def test_payload_a_command_only_counts_in_a_note_event_by_an_agent() -> None:
+    body = "<p>#github link 412</p>"
+    assert decide_from_payload("convo.created", with_note(conv(None), body), RULES).action is Action.FETCH
+    customer = with_note(conv(None), body, by_id=5, by_type="customer")
+    assert decide_from_payload("convo.note.created", customer, RULES).action is Action.FETCH
+    outside = Rules(BridgeConfig(), BOT, frozenset({1}))
+    assert decide_from_payload("convo.note.created", with_note(conv(None), body), outside).reason == (
+        "mailbox_not_configured"
+    )
+
+
+def test_payload_status_of_a_linked_ticket_is_read_for_the_demand_count() -> None:
+    reopened = linked(conv(None, "convo.status.closed.json", status="active"))
+    assert decide_from_payload("convo.status", reopened, RULES).reason == "status_with_link"
+    assert decide_from_payload("convo.assigned", reopened, RULES).reason == "already_linked"
+
+
+def test_the_unlinked_sentinel_is_never_linked_again_by_tags() -> None:
+    unlinked = linked(conv(["bug"]), "unlinked")
+    assert decide_link(unlinked, RULES).reason == "unlinked"
+    assert decide_link(linked(conv(["bug"]), "UNLINKED"), RULES).reason == "unlinked"
+    for event in ("convo.created", "convo.note.created", "convo.status", "convo.customer.reply.created"):
+        assert decide_from_payload(event, linked(conv(None), "unlinked"), RULES).reason == "unlinked"
+    closed = linked(conv(None, "convo.status.closed.json"), "unlinked")
+    assert decide_close(closed).reason == "not_linked"
+    command = with_note(linked(conv(None), "unlinked"), "<p>#github link 412</p>")
+    assert decide_from_payload("convo.note.created", command, RULES).action is Action.COMMAND
