@@ -124,3 +124,15 @@ def plan_demand_comment(
     if existing.body.strip() == body.strip():
         return None
     return DemandComment(existing.id, body)
+
+
+def demand_comment_wanted(
+    comments: Iterable[IssueComment], body: str, *, linked: int, authors: Collection[str] | None = None
+) -> DemandComment | None:
+    """``plan_demand_comment``, except that the first comment waits for a second linked ticket: an issue
+    with one ticket already names it in its body, and Direction A's issues stay as quiet as before. Once
+    the comment exists it is kept current whatever the count."""
+    plan = plan_demand_comment(comments, body, authors)
+    if plan is not None and plan.comment_id is None and linked < 2:
+        return None
+    return plan

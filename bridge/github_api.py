@@ -121,7 +121,7 @@ def translate(operation: str, exc: Exception) -> UpstreamError:
 
 
 def next_page(headers: Any) -> str | None:
-    """The ``rel="next"`` URL of a ``Link`` header (docs/upstream/github.md), or ``None`` on the last page."""
+    """The ``rel="next"`` URL of a ``Link`` header (docs/upstream/github.md §1), or ``None`` on the last page."""
     for part in _header(headers, "link").split(","):
         url, _, rel = part.partition(";")
         if 'rel="next"' in rel.replace(" ", ""):

@@ -15,7 +15,6 @@ conversations, finishes any of them. The closing comment is keyed by a marker pe
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -31,6 +30,7 @@ from bridge.criteria import (
     decide_link,
     our_note_exists,
 )
+from bridge.demand_refresh import DemandRefresh
 from bridge.errors import PermanentUpstreamError
 from bridge.freescout_api import FreeScoutAPI, ThreadType
 from bridge.github_api import GitHubIssues, IssueRef
@@ -38,24 +38,12 @@ from bridge.in_doubt import Ledger, Policy, Write, write_once
 from bridge.locks import KeyedLocks
 from bridge.mailboxes import MailboxDirectory
 from bridge.model import Conversation
+from bridge.note_commands import NoteCommands
+from bridge.outcome import Outcome as Outcome  # re-exported: the app and the CLI import it from here
 from bridge.settings import Settings
 from bridge.vocab import closed_marker, issue_number_from_url
 
 T = TypeVar("T")
-
-
-@dataclass
-class Outcome:
-    """What one delivery (or sweep item) decided and did: the summary log line is built from it."""
-
-    decision: str
-    reason: str
-    issue_url: str = ""
-    writes: list[str] = field(default_factory=list)
-
-    @classmethod
-    def of(cls, decision: Decision, issue_url: str = "") -> Outcome:
-        return cls(decision.action.value, decision.reason, issue_url)
 
 
 class Linker:
@@ -75,6 +63,18 @@ class Linker:
         self._in_doubt = Ledger()
         self._github_policy = Policy(settings.config.in_doubt_github_seconds)
         self._freescout_policy = Policy(settings.config.in_doubt_freescout_seconds)
+        self._demand = DemandRefresh(
+            settings, freescout, github, self._in_doubt, self._github_policy, self._locks
+        )
+        self._commands = NoteCommands(
+            settings,
+            freescout,
+            github,
+            self._locks,
+            self._in_doubt,
+            (self._github_policy, self._freescout_policy),
+            self._demand,
+        )
 
     @property
     def enabled(self) -> bool:
@@ -84,6 +84,10 @@ class Linker:
         if self._mailboxes.needs_lookup():
             await self._mailboxes.load()
         return Rules(self._settings.config, self._settings.bot_user_id, self._mailboxes.configured_ids())
+
+    async def refresh_demand(self, issue_number: int, *, trigger: str) -> str:
+        """Recount the issue's demand comment and label (``bridge.demand_refresh``); never raises."""
+        return await self._demand.refresh(issue_number, trigger=trigger)
 
     def _ours(self, url: str) -> bool:
         return issue_number_from_url(url, self._settings.github_repository) is not None
@@ -100,24 +104,40 @@ class Linker:
         first = first or await self.decide_from_payload(event, snapshot)
         if first.action is Action.IGNORE:
             return Outcome.of(first)
+        if first.action is Action.COMMAND:
+            return await self._commands.handle(snapshot)
         return await self.reconcile(snapshot.id, closing=event == "convo.status")
 
     async def reconcile(self, conversation_id: int, *, closing: bool = False) -> Outcome:
-        """Bring one conversation to its linked state, on fresh state, one flight per conversation."""
+        """Bring one conversation to its linked state, on fresh state, one flight per conversation.
+
+        ``closing`` (a ``convo.status`` delivery): also comment a close on the issue, and recount the
+        issue's demand, since a linked ticket closed or reopened.
+        """
+        outcome, number = await self._reconcile(conversation_id, closing=closing)
+        if closing and number is not None:
+            await self._demand.refresh(number, trigger="ticket_status")
+        return outcome
+
+    async def _reconcile(self, conversation_id: int, *, closing: bool) -> tuple[Outcome, int | None]:
         async with self._locks.hold(conversation_id):
             fresh = await self._fs.get_conversation(conversation_id)
-            rules = await self.rules()
-            decision = decide_link(fresh, rules, is_ours=self._ours)
-            outcome = await self._act(fresh, decision)
-            if closing:
-                close = decide_close(fresh)
-                if close.action is Action.COMMENT_CLOSED:
-                    closed = await self._comment_closed(fresh, close)
-                    closed.writes[:0] = outcome.writes
-                    return closed
-                if outcome.decision == Action.IGNORE.value and fresh.github_issue_url:
-                    return Outcome.of(close, fresh.github_issue_url)
-            return outcome
+            number = issue_number_from_url(fresh.github_issue_url, self._settings.github_repository)
+            return await self._decide_and_act(fresh, closing=closing), number
+
+    async def _decide_and_act(self, fresh: Conversation, *, closing: bool) -> Outcome:
+        rules = await self.rules()
+        decision = decide_link(fresh, rules, is_ours=self._ours)
+        outcome = await self._act(fresh, decision)
+        if closing:
+            close = decide_close(fresh)
+            if close.action is Action.COMMENT_CLOSED:
+                closed = await self._comment_closed(fresh, close)
+                closed.writes[:0] = outcome.writes
+                return closed
+            if outcome.decision == Action.IGNORE.value and fresh.github_issue_url:
+                return Outcome.of(close, fresh.github_issue_url)
+        return outcome
 
     async def _act(self, fresh: Conversation, decision: Decision) -> Outcome:
         if decision.action is Action.LINK:
@@ -173,6 +193,8 @@ class Linker:
         # point before here is finished by a redelivery or by the sweep alike.
         await self._fs.set_custom_field(fresh.id, field_def.id, issue.html_url)
         outcome.writes.append("set_custom_field")
+        if not created:  # an issue that already existed may wait on tickets linked by note commands too
+            await self._demand.refresh(issue.number, trigger="direction_a_link")
         return outcome
 
     async def _post_note_once(self, fresh: Conversation, issue_url: str, outcome: Outcome) -> None:
