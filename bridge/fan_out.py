@@ -121,8 +121,12 @@ async def reconcile_issue(
     limiter = anyio.Semaphore(max(1, concurrency))
 
     async def one(link: LinkedTicket) -> None:
-        async with limiter, locks.hold(link.conversation_id):
-            result = await _ticket(issue, comments, link, freescout, target, ledger)
+        try:
+            async with limiter, locks.hold(link.conversation_id):
+                result = await _ticket(issue, comments, link, freescout, target, ledger)
+        except Exception as exc:
+            log.error("return_path_ticket_bug", conversation_id=link.conversation_id, exc_info=True)
+            result = TicketResult(link.conversation_id, "failed", f"bug:{type(exc).__name__}")
         report.tickets.append(result)
 
     async with anyio.create_task_group() as group:

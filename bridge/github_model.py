@@ -59,6 +59,14 @@ class IssueComment:
     created_at: str
     author_login: str
     author_type: str = "User"
+    #: GitHub's ``author_association``: OWNER, MEMBER, COLLABORATOR, CONTRIBUTOR, NONE, … ("" if absent).
+    author_association: str = ""
+
+    @property
+    def from_team(self) -> bool:
+        """Written by someone with a role on the repository (or GitHub did not say): only they speak to
+        support, so a stranger's comment on a public issue never lands in FreeScout."""
+        return self.author_association in ("", "OWNER", "MEMBER", "COLLABORATOR")
 
 
 def _str(data: Mapping[str, Any], key: str) -> str:
@@ -125,4 +133,5 @@ def parse_comment(data: Any) -> IssueComment:
         created_at=_str(data, "created_at"),
         author_login=_str(user, "login"),
         author_type=_str(user, "type") or "User",
+        author_association=_str(data, "author_association").upper(),
     )

@@ -41,12 +41,13 @@ REASON = "write_in_doubt"
 def in_doubt(exc: UpstreamError) -> bool:
     """Whether a failed write may still have happened: no clear answer came back, or a server error did.
 
-    The one classification of write failures. A refusal we raised ourselves before sending (the write
-    budget, the deadline) and every 4xx or 429 prove that nothing was written.
+    The one classification of write failures. Only a refusal proves that nothing was written: one we
+    raised ourselves before sending (the write budget, the deadline), or a 4xx (429 included). A timeout,
+    a dropped connection, a 5xx, or a success whose body we could not read all leave the write in doubt.
     """
     if isinstance(exc, (BudgetExhausted, DeadlineExceeded)):
         return False
-    return exc.reason in ("timeout", "connection_error") or (exc.status or 0) >= 500
+    return not 400 <= (exc.status or 0) < 500  # no answer, a 5xx, or a 2xx we could not read
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,11 @@ class _Event:
 
 
 def _trusted(comment: IssueComment, authors: Collection[str] | None) -> bool:
-    return authors is None or comment.author_login.lower() in authors
+    """A record counts only from the bridge's logins when known, and never from a stranger: only people
+    with a role on the repository and bots (the web bridge's App, ``github-actions[bot]``) can post one."""
+    if authors is not None:
+        return comment.author_login.lower() in authors
+    return comment.from_team or comment.author_type == "Bot"
 
 
 def _events(

@@ -82,6 +82,11 @@ def _route_comment(
         return Ignore("bridge_comment", "the comment carries the bridge's marker")
     if support_text(comment.body) is None:
         return Ignore("not_for_support", "the comment does not start with /support")
+    if not comment.from_team:
+        return Ignore(
+            "not_from_team",
+            f"@{comment.author_login} has no role on the repository ({comment.author_association})",
+        )
     return None
 
 
@@ -123,7 +128,12 @@ def support_comments(
     out = []
     for comment in sorted(comments, key=lambda c: c.id):
         message = support_text(comment.body)
-        if message and comment.author_login.lower() not in own and not is_bridge_comment(comment.body):
+        if (
+            message
+            and comment.from_team
+            and comment.author_login.lower() not in own
+            and not is_bridge_comment(comment.body)
+        ):
             out.append((comment, message))
     return out
 

@@ -127,6 +127,13 @@ def load_actions_config(
         if "@" not in customer or " " in customer:
             problems["FREESCOUT_TICKET_CUSTOMER_EMAIL"] = "must be the email address tickets are filed under"
     seconds = {name: _seconds(env, name, default, problems) for name, default in SECONDS_DEFAULTS.items()}
+    for upstream in ("FREESCOUT", "GITHUB"):
+        window, timeout = seconds[f"{upstream}_IN_DOUBT_SECONDS"], seconds[f"{upstream}_TIMEOUT_SECONDS"]
+        if 0 <= window <= timeout:  # a write that timed out may land after a window this short: twins
+            problems[f"{upstream}_IN_DOUBT_SECONDS"] = (
+                f"must be longer than {upstream}_TIMEOUT_SECONDS ({timeout:g} s), or a write that timed out "
+                "could be sent again before it lands"
+            )
     if problems:
         raise ConfigError(problems)
     return ActionsConfig(

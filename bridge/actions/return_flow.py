@@ -133,7 +133,7 @@ def _report(result: FanOutReport, cfg: ActionsConfig, report: Report) -> None:
         if ticket.outcome == "failed":
             report.problems.append(
                 Problem(
-                    "FREESCOUT_URL",
+                    "",
                     f"ticket {ticket.conversation_id} was not updated ({ticket.reason}); re-run this job: it "
                     "writes only what is still missing",
                 )

@@ -158,6 +158,8 @@ class Harness:
             # The simulators answer at once: writes in doubt need seconds of patience here, not minutes.
             "FREESCOUT_IN_DOUBT_SECONDS": "4",
             "GITHUB_IN_DOUBT_SECONDS": "4",
+            "FREESCOUT_TIMEOUT_SECONDS": "3",
+            "GITHUB_TIMEOUT_SECONDS": "3",
         }
         for key, value in overrides.items():
             if value is None:

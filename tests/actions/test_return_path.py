@@ -145,6 +145,11 @@ def test_a_comment_not_for_support_and_the_bridges_own_comments_write_nothing(h:
     desk.seed_issue(comments=["just engineering chatter"])
     plain = run(h, event("issue_comment.created.json"), "issue_comment")
     assert plain.code == 0 and "skipped" in plain.stdout
+    stranger = event("issue_comment.created.json")
+    stranger["comment"]["body"] = "/support buy cheap watches"
+    stranger["comment"]["author_association"] = "NONE"
+    outsider = run(h, stranger, "issue_comment")
+    assert outsider.code == 0 and "no role on the repository" in outsider.summary
     own = event("issue_comment.created.json")
     own["comment"]["body"] = "/support [freescout-autolink] FreeScout ticket #9 resolved"
     own["comment"]["user"]["login"] = "github-actions[bot]"

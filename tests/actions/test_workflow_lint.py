@@ -78,7 +78,8 @@ def test_ready_workflow_shape() -> None:
     assert flow["permissions"] == {"contents": "read", "issues": "write"}
     job = flow["jobs"]["sync"]  # type: ignore[index]
     assert job["concurrency"] == {
-        "group": "${{ github.workflow }}-issue-${{ github.event.issue.number }}",
+        "group": "${{ github.workflow }}-issue-${{ github.event.issue.number }}-"
+        "${{ github.event.action == 'labeled' && 'label' || 'return' }}",
         "cancel-in-progress": False,
     }
     for label in ("customer-reported", "regression", "needs-customer-confirm"):

@@ -80,7 +80,7 @@ def test_a_create_still_in_doubt_fails_the_step_and_the_rerun_finishes(h: Harnes
     """Past its window the run stops with an annotation instead of filing what may be a twin."""
     h.seed_issue(labels=["customer-reported"])
     h.fs_fault(method="POST", path="/api/conversations$", kind="status", status=502, times=0)
-    failed = h.run(labeled(), FREESCOUT_IN_DOUBT_SECONDS="1.5")
+    failed = h.run(labeled(), FREESCOUT_IN_DOUBT_SECONDS="1.5", FREESCOUT_TIMEOUT_SECONDS="1")
     assert failed.code == 1
     assert any("Re-run this job" in e and "FREESCOUT_URL" in e for e in failed.errors()), failed.stdout
     assert len([r for r in h.fs_requests() if (r["method"], r["path"]) == CREATE]) == 1, "sent once"
@@ -88,3 +88,11 @@ def test_a_create_still_in_doubt_fails_the_step_and_the_rerun_finishes(h: Harnes
     rerun = h.run(labeled())
     assert rerun.code == 0, rerun.stdout
     assert len(h.conversations()) == 1 and len(sentinels(h)) == 1
+
+
+def test_an_in_doubt_window_no_longer_than_the_timeout_is_refused(h: Harness) -> None:
+    """A window the request itself outlasts would send a timed-out write again before it lands."""
+    h.seed_issue(labels=["customer-reported"])
+    result = h.run(labeled(), FREESCOUT_IN_DOUBT_SECONDS="0", FREESCOUT_TIMEOUT_SECONDS="1")
+    assert result.code == 1 and any("FREESCOUT_IN_DOUBT_SECONDS" in e for e in result.errors())
+    assert created(h) == []

@@ -57,6 +57,8 @@ def timeout() -> TransientUpstreamError:
         (TransientUpstreamError("x", "w", "connection_error"), True),
         (TransientUpstreamError("x", "w", "http_502", status=502), True),
         (PermanentUpstreamError("x", "w", "http_500", status=500), True),
+        (TransientUpstreamError("x", "w", "ChunkedEncodingError"), True),  # an answer we could not read
+        (TransientUpstreamError("x", "w", "invalid_json", status=201), True),
         (TransientUpstreamError("x", "w", "rate_limited", status=429), False),
         (PermanentUpstreamError("x", "w", "http_422", status=422), False),
         (PermanentUpstreamError("x", "w", "http_404", status=404), False),

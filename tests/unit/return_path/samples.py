@@ -31,13 +31,16 @@ def issue(name: str = "issues.closed", **changes: Any) -> IssueView:
     return parse_issue_view(raw)
 
 
-def comment(cid: int, body: str, *, login: str = "octodev", created_at: str = "") -> IssueComment:
+def comment(
+    cid: int, body: str, *, login: str = "octodev", created_at: str = "", association: str = ""
+) -> IssueComment:
     return IssueComment(
         id=cid,
         body=body,
         html_url=f"{ISSUE_URL}#issuecomment-{cid}",
         created_at=created_at or f"2021-10-{10 + cid % 10:02d}T00:00:00Z",
         author_login=login,
+        author_association=association,
     )
 
 
