@@ -116,7 +116,7 @@ class DemandRefresh:
         gh = self._gh
 
         async def look() -> IssueComment | None:
-            return demand_comment_in(await _thread(gh.list_issue_comments, number))
+            return demand_comment_in(await _thread(_comments_after_writes, gh, number))
 
         async def send() -> IssueComment:
             return await _thread(gh.post_comment, number, body)
@@ -149,3 +149,8 @@ def _skipped(issue_number: int, trigger: str, reason: str) -> str:
 
 async def _thread(fn: Callable[..., T], *args: Any) -> T:
     return await anyio.to_thread.run_sync(fn, *args, abandon_on_cancel=True)
+
+
+def _comments_after_writes(gh: GitHubIssues, number: int) -> list[IssueComment]:
+    """The in-doubt look: every comment, once any write of this process still in flight has landed."""
+    return gh.list_issue_comments(number, after_writes=True)

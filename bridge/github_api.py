@@ -286,13 +286,19 @@ class GitHubIssues:
 
         return self._run("get_issue", get)
 
-    def list_issue_comments(self, number: int) -> list[IssueComment]:
-        """Every comment on the issue, oldest first (every page): the link records and the demand comment."""
+    def list_issue_comments(self, number: int, *, after_writes: bool = False) -> list[IssueComment]:
+        """Every comment on the issue, oldest first (every page): the link records and the demand comment.
+
+        ``after_writes``: the look of ``bridge.in_doubt`` for a comment this process may still be posting
+        waits for the write slot first (``_after_writes``).
+        """
 
         def get() -> list[IssueComment]:
             raw = self._pages(f"/repos/{self._repository}/issues/{int(number)}/comments")
             return sorted((parse_comment(c) for c in raw), key=lambda c: c.id)
 
+        if after_writes:
+            return self._after_writes("list_comments", get)
         return self._run("list_comments", get)
 
     def add_label(self, number: int, name: str) -> None:

@@ -192,7 +192,9 @@ class NoteCommands:
             return False
 
         async def look() -> bool | None:
-            return True if has_record(await _thread(gh.list_issue_comments, number), step.record) else None
+            return (
+                True if has_record(await _thread(_comments_after_writes, gh, number), step.record) else None
+            )
 
         async def send() -> bool:
             await _thread(gh.post_comment, number, step.body)
@@ -243,3 +245,8 @@ class NoteCommands:
 async def _thread(fn: Callable[..., T], *args: Any) -> T:
     """A PyGithub call in a worker thread; a delivery that times out answers now and leaves it running."""
     return await anyio.to_thread.run_sync(fn, *args, abandon_on_cancel=True)
+
+
+def _comments_after_writes(gh: GitHubIssues, number: int) -> list[IssueComment]:
+    """The in-doubt look: every comment, once any write of this process still in flight has landed."""
+    return gh.list_issue_comments(number, after_writes=True)

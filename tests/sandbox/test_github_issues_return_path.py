@@ -84,6 +84,7 @@ def test_comment_is_created_then_edited_in_place(issues: GitHubIssues, gh_contro
         "bridge-bot",
     )
     assert [c.body for c in issues.list_issue_comments(number)] == ["3 FreeScout tickets wait"]
+    assert issues.list_issue_comments(number, after_writes=True) == issues.list_issue_comments(number)
 
 
 def test_adding_a_label_twice_leaves_it_once(issues: GitHubIssues, gh_control: httpx.Client) -> None:

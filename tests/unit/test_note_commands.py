@@ -76,8 +76,8 @@ class FakeGitHub:
         found = self.issues.get(number)
         return found.view() if found else None
 
-    def list_issue_comments(self, number: int) -> list[IssueComment]:
-        self.calls.append(("list_comments", number))
+    def list_issue_comments(self, number: int, *, after_writes: bool = False) -> list[IssueComment]:
+        self.calls.append(("list_comments_after_writes" if after_writes else "list_comments", number))
         return list(self.issues[number].comments)
 
     def add_label(self, number: int, name: str) -> None:
@@ -344,6 +344,7 @@ async def test_a_record_whose_answer_was_lost_is_looked_for_not_posted_again(wor
         with pytest.raises(TransientUpstreamError):
             await world.deliver(note)
     assert world.field(cid) == "" and world.bot_notes(cid) == []
+    assert ("list_comments_after_writes", 412) in world.gh.calls  # the in-doubt look waits for writes
     world.gh.land()  # GitHub stored it after all
     assert (await world.deliver(note)).reason == "linked"
     records = [c for c in world.gh.issues[412].comments if "link conversation" in c.body]
