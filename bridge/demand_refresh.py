@@ -91,7 +91,9 @@ class DemandRefresh:
         demand = count_demand(tickets, issue)
         config = self._settings.config
         body = render_demand(demand, include_customer_email=config.include_customer_email)
-        plan = demand_comment_wanted(comments, body, linked=len(linked))
+        # A stranger's comment that copies the marker is not ours to edit (GitHub would refuse the PATCH).
+        ours = [c for c in comments if c.from_team or c.author_type == "Bot"]
+        plan = demand_comment_wanted(ours, body, linked=len(linked))
         label = config.return_path.demand_label
         add_label = demand_label_wanted(demand, config.return_path.demand_label_threshold) and (
             label.lower() not in (name.lower() for name in issue.labels)
