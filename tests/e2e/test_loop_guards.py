@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from sandbox.demo import run_direction_b
+from sandbox.demo import issues_event, run_actions
 from tests.e2e.harness import Bridge, FreeScout, GitHub, bridge_env
 
 pytestmark = pytest.mark.e2e
@@ -21,7 +21,8 @@ StartBridge = Callable[..., Bridge]
 
 def direction_b(fs: FreeScout, gh: GitHub, issue: dict[str, Any], label: str, tmp_path: Path) -> None:
     env = bridge_env(fs.url, gh.url)
-    run_direction_b(env, gh, issue, label, tmp_path)  # raises if the script exits non-zero
+    event = issues_event("labeled", issue, label={"name": label, "color": "d73a4a", "default": False})
+    run_actions(env, event, f"{issue['number']}-{label}", tmp_path)  # raises if the script exits non-zero
     fs.wait_idle()
 
 
