@@ -37,7 +37,7 @@ from sandbox import freescout_sim, github_sim
 from sandbox.freescout_sim import FreeScoutSimConfig
 from sandbox.github_sim import GitHubSimConfig
 from sandbox.serve import ServerThread
-from tests.hardening.procfile import free_port, procfile_web_args
+from tests.harness import free_port, procfile_web_args
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"

@@ -41,14 +41,15 @@ from bench.faults.common import (
     sweeps_logged,
 )
 from sandbox.github_sim import GitHubSimConfig
-from tests.faults.rig import Rig, bridge_config, open_rig, wait_for
+from tests.faults.rig import bridge_config, open_rig
+from tests.harness import Deployment, wait_for
 
 MINUTE = 5.0  # one FreeScout scheduler minute, compressed
 RETRIES = tuple(m * MINUTE for m in (1, 2, 4, 6, 8, 10, 12, 14, 16))
 SWEEP_EVERY = "25"
 
 
-def linked_count(rig: Rig, ids: set[int]) -> int:
+def linked_count(rig: Deployment, ids: set[int]) -> int:
     linked = 0
     for conv in rig.fs.get("/_sim/state")["conversations"]:
         if conv["id"] in ids and any(
@@ -58,7 +59,7 @@ def linked_count(rig: Rig, ids: set[int]) -> int:
     return linked
 
 
-def delivery_reasons(rig: Rig) -> dict[str, int]:
+def delivery_reasons(rig: Deployment) -> dict[str, int]:
     reasons: dict[str, int] = {}
     for bridge in rig.bridges:
         for line in bridge.deliveries_logged():

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tests.faults.rig import Rig
+from tests.harness import Deployment
 
 RESULTS = Path(__file__).resolve().parent / "results"
 FIELD_PUT = re.compile(r"^/api/conversations/(\d+)/custom_fields$")
@@ -50,7 +50,7 @@ class Tickets:
     created: dict[int, float] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def file(self, rig: Rig, subject: str) -> int:
+    def file(self, rig: Deployment, subject: str) -> int:
         conversation_id = int(rig.fs.email(subject=subject, tags=["bug"])["id"])
         with self.lock:
             self.created[conversation_id] = time.time()
@@ -61,7 +61,7 @@ class Tickets:
             return sorted(self.created)
 
 
-def audit(rig: Rig, ids: Iterable[int]) -> dict[str, Any]:
+def audit(rig: Deployment, ids: Iterable[int]) -> dict[str, Any]:
     """Duplicates, unlinked tickets and note counts over ``ids``, from the simulators' state."""
     wanted = set(ids)
     issues_per: dict[int, list[str]] = {cid: [] for cid in wanted}
@@ -101,7 +101,7 @@ def audit(rig: Rig, ids: Iterable[int]) -> dict[str, Any]:
     }
 
 
-def _issue_urls(rig: Rig) -> dict[int, list[str]]:
+def _issue_urls(rig: Deployment) -> dict[int, list[str]]:
     from bridge.vocab import conversation_ids_in
 
     found: dict[int, list[str]] = {}
@@ -111,10 +111,10 @@ def _issue_urls(rig: Rig) -> dict[int, list[str]]:
     return found
 
 
-def link_times(rig: Rig, tickets: Tickets) -> dict[int, float]:
+def link_times(rig: Deployment, tickets: Tickets) -> dict[int, float]:
     """Seconds from filing each ticket to the first successful ``PUT custom_fields`` the simulator logged."""
     first: dict[int, float] = {}
-    for r in rig.fs.api_requests():
+    for r in rig.fs.requests():
         match = FIELD_PUT.match(r["path"])
         if r["method"] == "PUT" and match and r.get("status") == 204:
             cid = int(match.group(1))
@@ -140,7 +140,7 @@ def distribution(values: list[float]) -> dict[str, float]:
     }
 
 
-def sweeps_logged(rig: Rig) -> int:
+def sweeps_logged(rig: Deployment) -> int:
     """Sweep passes finished by the web processes of this rig (their ``"msg": "sweep"`` log lines)."""
     count = 0
     for bridge in rig.bridges:
@@ -150,7 +150,7 @@ def sweeps_logged(rig: Rig) -> int:
     return count
 
 
-def deliveries_summary(rig: Rig) -> dict[str, int]:
+def deliveries_summary(rig: Deployment) -> dict[str, int]:
     """FreeScout's delivery log: attempts, failures, events dropped after 10 attempts, and attempts whose
     connection was cut after the request went out (a kill mid-delivery; a refused connect is not one)."""
     entries = rig.fs.deliveries()
@@ -163,7 +163,7 @@ def deliveries_summary(rig: Rig) -> dict[str, int]:
     }
 
 
-def write_times(rig: Rig) -> dict[str, dict[int, float]]:
+def write_times(rig: Deployment) -> dict[str, dict[int, float]]:
     """When each conversation's issue was created, its field set and its note posted (first success)."""
     from bridge.vocab import conversation_ids_in
 
@@ -174,7 +174,7 @@ def write_times(rig: Rig) -> dict[str, dict[int, float]]:
                 created.setdefault(cid, float(r["at"]))
     field_set: dict[int, float] = {}
     noted: dict[int, float] = {}
-    for r in rig.fs.api_requests():
+    for r in rig.fs.requests():
         match = re.match(r"^/api/conversations/(\d+)/(custom_fields|threads)$", r["path"])
         if not match or r.get("status") not in (201, 204):
             continue

@@ -40,7 +40,8 @@ from bench.faults.common import (
     write_times,
 )
 from sandbox.github_sim import GitHubSimConfig
-from tests.faults.rig import Rig, bridge_config, open_rig, wait_for
+from tests.faults.rig import bridge_config, open_rig
+from tests.harness import Deployment, wait_for
 
 MINUTE = 0.5  # one FreeScout scheduler minute, compressed
 RETRIES = tuple(m * MINUTE for m in (1, 2, 4, 6, 8, 10, 12, 14, 16))
@@ -86,7 +87,9 @@ def one_run(seed: int, tickets: int, kills: int, pace: float) -> dict[str, Any]:
     return result
 
 
-def _result(rig: Rig, filed: Tickets, seed: int, kill_at: list[float], killed: list[float]) -> dict[str, Any]:
+def _result(
+    rig: Deployment, filed: Tickets, seed: int, kill_at: list[float], killed: list[float]
+) -> dict[str, Any]:
     times = link_times(rig, filed)
     return {
         "seed": seed,
@@ -95,7 +98,7 @@ def _result(rig: Rig, filed: Tickets, seed: int, kill_at: list[float], killed: l
         **audit(rig, filed.ids()),
         "deliveries": deliveries_summary(rig),
         "sweep_passes": sweeps_logged(rig),
-        "github_violations": rig.violations(),
+        "github_violations": rig.gh.violations(),
         "time_to_link_s": distribution(list(times.values())),
     }
 

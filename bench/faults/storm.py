@@ -18,10 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from bench.faults.common import audit, distribution, machine, save
-from tests.faults.rig import Rig, open_rig, send_copies
+from tests.faults.rig import open_rig, send_copies
+from tests.harness import Deployment
 
 
-async def storms(rig: Rig, url: str, copies: int, trials: int) -> tuple[list[int], list[int], list[float]]:
+async def storms(
+    rig: Deployment, url: str, copies: int, trials: int
+) -> tuple[list[int], list[int], list[float]]:
     ids, statuses, seconds = [], [], []
     for trial in range(trials):
         conversation_id = int(rig.fs.email(subject=f"storm {trial}", tags=["bug"])["id"])
@@ -53,7 +56,7 @@ def main() -> None:
             "non_200": sum(1 for s in statuses if s != 200),
             "outcomes": outcomes,
             **audit(rig, ids),
-            "github_violations": rig.violations(),
+            "github_violations": rig.gh.violations(),
             "storm_wall_s": distribution(seconds),
         }
     print(json.dumps({k: result[k] for k in ("deliveries_sent", "non_200", "duplicate_issues", "outcomes")}))

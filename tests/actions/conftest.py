@@ -1,63 +1,45 @@
 """The Actions script against the local simulators, run as a subprocess the way a workflow step runs it.
 
-One FreeScout simulator and one GitHub simulator (``sandbox``) serve the whole module on loopback;
-every test starts from ``POST /_sim/reset``. ``Harness.run`` writes a payload file, runs
-``python -m bridge.actions.sync`` with a clean environment pointing at both, and checks on every run that
-neither secret nor the issue body leaks into stdout, stderr or the step summary.
+One FreeScout simulator and one GitHub simulator (``tests/harness``) serve the whole module on loopback;
+every test starts from a reset. ``Harness.run`` runs ``freescout-sync`` on one event with the workflow's
+environment pointing at both, and checks on every run that neither secret nor the issue body leaks into
+stdout, stderr or the step summary.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sandbox import freescout_sim, github_sim
-from sandbox.asgi import RAW_SEND_KEY, drop_connection
-from sandbox.serve import ServerThread
+from sandbox.github_sim import GitHubSimConfig
 from tests.actions.payloads import REPOSITORY, labeled
+from tests.harness import (
+    BOT_USER_ID,
+    TICKET_CUSTOMER,
+    Deployment,
+    FreeScout,
+    GitHub,
+    running_simulators,
+    workflow_env,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
-FS_KEY = freescout_sim.FreeScoutSimConfig.api_key
-GH_TOKEN = github_sim.GitHubSimConfig.token
-BOT = freescout_sim.FreeScoutSimConfig.bot_user_id
+BOT = BOT_USER_ID
+CUSTOMER = TICKET_CUSTOMER
 OPS_MAILBOX_ID = 1  # the simulator's demo "Ops" mailbox, ops@example.com, github_issue_url field id 12
 OPS_FIELD_ID = 12
-CUSTOMER = "engineering@example.com"
 BODY_CANARY = "BODY-CANARY-7f3a"
-
-
-class LoseCreateResponses:
-    """Fault wrapper for the FreeScout simulator: perform ``POST /api/conversations``, then drop the
-    connection without answering (the create happened, the client never learns it)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-        self.remaining = 0
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        hit = scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == "/api/conversations"
-        if not hit or self.remaining <= 0:
-            await self.app(scope, receive, send)
-            return
-        self.remaining -= 1
-
-        async def swallow(message: Message) -> None:
-            return None
-
-        await self.app(scope, receive, swallow)
-        scope[RAW_SEND_KEY] = send
-        if not await drop_connection(scope, abort=False):
-            raise RuntimeError("could not drop the connection")
+SUITE_ENV = {
+    "GITHUB_REPOSITORY": REPOSITORY,
+    # The simulators answer at once: writes in doubt need seconds of patience here, not minutes.
+    "FREESCOUT_IN_DOUBT_SECONDS": "4",
+    "GITHUB_IN_DOUBT_SECONDS": "4",
+    "FREESCOUT_TIMEOUT_SECONDS": "3",
+    "GITHUB_TIMEOUT_SECONDS": "3",
+}
 
 
 @dataclass
@@ -75,55 +57,42 @@ class Result:
 
 
 class Harness:
-    def __init__(self, fs: ServerThread, gh: ServerThread, lose: LoseCreateResponses, tmp: Path) -> None:
-        self.fs_url = fs.url
-        self.gh_url = gh.url
-        self.lose = lose
-        self.tmp = tmp
-        self.http = httpx.Client(timeout=10)
-        self.runs = 0
+    def __init__(self, deployment: Deployment) -> None:
+        self.deployment = deployment
+        self.fs = deployment.fs
+        self.gh = deployment.gh
+        self.fs_url = self.fs.url
+        self.gh_url = self.gh.url
 
-    # -- control planes ---------------------------------------------------------------------------------
-    def reset(self) -> None:
-        for url in (self.fs_url, self.gh_url):
-            self.http.post(url + "/_sim/reset").raise_for_status()
-        self.lose.remaining = 0
-
+    # -- the outside world ------------------------------------------------------------------------------
     def seed_issue(self, **spec: Any) -> dict[str, Any]:
         spec.setdefault("repo", REPOSITORY)
         spec.setdefault("title", "Export crashes on save")
         spec.setdefault("body", f"Steps: open, save.\n{BODY_CANARY}\n<script>alert(1)</script>")
-        response = self.http.post(self.gh_url + "/_sim/issues", json=spec)
-        response.raise_for_status()
-        issue: dict[str, Any] = response.json()
+        issue = self.gh.seed_issue(**spec)
         assert issue["number"] == 1, "the fixtures talk about issue #1"
         return issue
 
     def seed_conversation(self, mailbox_id: int = 2) -> int:
-        response = self.http.post(
-            self.fs_url + "/_sim/conversations",
-            json={"mailboxId": mailbox_id, "customerEmail": "dana@example.com", "subject": "Hi", "body": "x"},
-        )
-        response.raise_for_status()
-        self.http.delete(self.fs_url + "/_sim/requests")
-        return int(response.json()["id"])
+        body = {"mailboxId": mailbox_id, "customerEmail": "dana@example.com", "subject": "Hi", "body": "x"}
+        conversation = self.fs.post("/_sim/conversations", body)
+        self.fs.clear_requests()
+        return int(conversation["id"])
 
     def gh_fault(self, **spec: Any) -> None:
-        self.http.post(self.gh_url + "/_sim/faults", json=spec).raise_for_status()
+        self.gh.fault(**spec)
 
     def fs_fault(self, **spec: Any) -> None:
-        self.http.post(self.fs_url + "/_sim/faults", json=spec).raise_for_status()
+        self.fs.fault(**spec)
 
     def clear_gh_faults(self) -> None:
-        self.http.delete(self.gh_url + "/_sim/faults").raise_for_status()
+        self.gh.clear_faults()
 
     def fs_requests(self) -> list[dict[str, Any]]:
-        requests: list[dict[str, Any]] = self.http.get(self.fs_url + "/_sim/requests").json()["requests"]
-        return requests
+        return self.fs.requests()
 
     def gh_requests(self) -> list[dict[str, Any]]:
-        requests: list[dict[str, Any]] = self.http.get(self.gh_url + "/_sim/requests").json()["requests"]
-        return requests
+        return self.gh.requests()
 
     def fs_writes(self) -> list[tuple[str, str]]:
         return [(r["method"], r["path"]) for r in self.fs_requests() if r["method"] != "GET"]
@@ -132,61 +101,22 @@ class Harness:
         return [(r["method"], r["path"]) for r in self.gh_requests() if r["method"] != "GET"]
 
     def conversations(self) -> list[dict[str, Any]]:
-        conversations: list[dict[str, Any]] = self.http.get(self.fs_url + "/_sim/state").json()[
-            "conversations"
-        ]
-        return conversations
+        return self.fs.conversations()
 
     def comments(self) -> list[str]:
-        issues = self.http.get(self.gh_url + "/_sim/state").json()["repos"][0]["issues"]
+        issues = self.gh.state()["repos"][0]["issues"]
         return [c["body"] for c in issues[0]["comment_list"]] if issues else []
 
     # -- the script ---------------------------------------------------------------------------------------
     def env(self, **overrides: str | None) -> dict[str, str]:
-        env = {
-            "PATH": os.environ.get("PATH", ""),
-            "GITHUB_EVENT_NAME": "issues",
-            "GITHUB_REPOSITORY": REPOSITORY,
-            "GITHUB_API_URL": self.gh_url,
-            "GITHUB_TOKEN": GH_TOKEN,
-            "FREESCOUT_URL": self.fs_url,
-            "FREESCOUT_API_KEY": FS_KEY,
-            "FREESCOUT_BOT_USER_ID": str(BOT),
-            "FREESCOUT_OPS_MAILBOX": "ops@example.com",
-            "FREESCOUT_TICKET_CUSTOMER_EMAIL": CUSTOMER,
-            "FLAG_FREESCOUT_GITHUB_AUTOLINK": "true",
-            # The simulators answer at once: writes in doubt need seconds of patience here, not minutes.
-            "FREESCOUT_IN_DOUBT_SECONDS": "4",
-            "GITHUB_IN_DOUBT_SECONDS": "4",
-            "FREESCOUT_TIMEOUT_SECONDS": "3",
-            "GITHUB_TIMEOUT_SECONDS": "3",
-        }
-        for key, value in overrides.items():
-            if value is None:
-                env.pop(key, None)
-            else:
-                env[key] = value
-        return env
+        """The workflow's environment, in the repository of the octokit example payloads."""
+        return workflow_env(self.fs_url, self.gh_url, **{**SUITE_ENV, **overrides})
 
     def run(self, data: dict[str, Any] | None = None, **overrides: str | None) -> Result:
-        self.runs += 1
-        event = self.tmp / f"event-{self.runs}.json"
-        summary = self.tmp / f"summary-{self.runs}.md"
-        event.write_text(json.dumps(data if data is not None else labeled()), encoding="utf-8")
-        summary.write_text("", encoding="utf-8")
-        env = {"GITHUB_EVENT_PATH": str(event), "GITHUB_STEP_SUMMARY": str(summary), **self.env(**overrides)}
-        env = {k: v for k, v in env.items() if v is not None}
-        proc = subprocess.run(
-            [sys.executable, "-m", "bridge.actions.sync"],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        result = Result(proc.returncode, proc.stdout, proc.stderr, summary.read_text(encoding="utf-8"))
-        self._assert_nothing_leaked(result, env)
+        overrides = {**SUITE_ENV, **overrides}
+        done, summary = self.deployment.sync(data if data is not None else labeled(), **overrides)
+        result = Result(done.returncode, done.stdout, done.stderr, summary)
+        self._assert_nothing_leaked(result, self.env(**overrides))
         return result
 
     @staticmethod
@@ -202,22 +132,18 @@ class Harness:
 
 
 @pytest.fixture(scope="module")
-def servers() -> Iterator[tuple[ServerThread, ServerThread, LoseCreateResponses]]:
-    lose = LoseCreateResponses(freescout_sim.create_app(freescout_sim.FreeScoutSimConfig()))
-    gh_app = github_sim.create_app(github_sim.GitHubSimConfig(repos=(REPOSITORY,)))
-    with ServerThread(lose) as fs, ServerThread(gh_app) as gh:
-        yield fs, gh, lose
+def servers() -> Iterator[tuple[FreeScout, GitHub]]:
+    with running_simulators(gh_config=GitHubSimConfig(repos=(REPOSITORY,))) as sims:
+        yield sims
 
 
 @pytest.fixture
-def harness(
-    servers: tuple[ServerThread, ServerThread, LoseCreateResponses], tmp_path: Path
-) -> Iterator[Harness]:
-    fs, gh, lose = servers
-    h = Harness(fs, gh, lose, tmp_path)
-    h.reset()
-    yield h
-    h.http.close()
+def harness(servers: tuple[FreeScout, GitHub], tmp_path: Path) -> Harness:
+    fs, gh = servers
+    for sim in (fs, gh):
+        sim.reset()
+        sim.clear_faults()
+    return Harness(Deployment(fs, gh, tmp_path))
 
 
 @pytest.fixture

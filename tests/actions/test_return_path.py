@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from bridge.vocab import issue_marker, link_record_marker, notice_keys_in
-from tests.actions.conftest import BOT, FS_KEY, OPS_FIELD_ID, OPS_MAILBOX_ID, Harness, Result
+from tests.actions.conftest import BOT, OPS_FIELD_ID, OPS_MAILBOX_ID, Harness, Result
 from tests.actions.payloads import ISSUE_URL
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "github"
@@ -35,8 +35,6 @@ class Desk:
 
     def __init__(self, h: Harness) -> None:
         self.h = h
-        self.api = h.fs_url + "/api"
-        self.headers = {"X-FreeScout-API-Key": FS_KEY}
         self.opener = self.ticket(2, SUPPORT_FIELD_ID, "pending")
         self.filed = self.ticket(OPS_MAILBOX_ID, OPS_FIELD_ID, "active")
         self.linked = self.ticket(2, SUPPORT_FIELD_ID, "pending")
@@ -44,13 +42,13 @@ class Desk:
     def ticket(self, mailbox: int, field: int, status: str) -> int:
         cid = self.h.seed_conversation(mailbox_id=mailbox)
         body = {"customFields": [{"id": field, "value": ISSUE_URL}]}
-        self.h.http.put(f"{self.api}/conversations/{cid}/custom_fields", json=body, headers=self.headers)
+        self.h.fs.api("PUT", f"/conversations/{cid}/custom_fields", body)
         self.set_status(cid, status)
         return cid
 
     def set_status(self, cid: int, status: str) -> None:
         body = {"status": status, "byUser": BOT}
-        self.h.http.put(f"{self.api}/conversations/{cid}", json=body, headers=self.headers).raise_for_status()
+        self.h.fs.api("PUT", f"/conversations/{cid}", body)
 
     def seed_issue(self, **spec: Any) -> None:
         comments = [
@@ -61,8 +59,7 @@ class Desk:
         self.h.seed_issue(body=f"{issue_marker(self.opener)}\n\nCSV export fails", comments=comments, **spec)
 
     def conversation(self, cid: int) -> dict[str, Any]:
-        response = self.h.http.get(f"{self.api}/conversations/{cid}?embed=threads", headers=self.headers)
-        data: dict[str, Any] = response.json()
+        data: dict[str, Any] = self.h.fs.api("GET", f"/conversations/{cid}?embed=threads")
         return data
 
     def notices(self, cid: int) -> list[str]:
@@ -114,7 +111,7 @@ def test_reopened_after_a_close_notes_each_ticket_that_heard_of_the_close(h: Har
     desk = Desk(h)
     desk.seed_issue(state="closed", state_reason="completed")
     assert run(h, event("issues.closed.json")).code == 0
-    h.http.post(h.gh_url + "/_sim/reset")  # the issue reopened: seed it again, open
+    h.gh.reset()  # the issue reopened: seed it again, open
     desk.seed_issue()
     reopened = run(h, event("issues.reopened.json"))
     assert reopened.code == 0, reopened.stdout
@@ -192,7 +189,7 @@ def test_freescout_failing_mid_way_fails_the_step_and_the_rerun_finishes(h: Harn
     failed = run(h, event("issues.closed.json"))
     assert failed.code == 1 and any("re-run this job" in e for e in failed.errors()), failed.stdout
     assert [len(desk.notices(c)) for c in desk.all] == [1, 1, 0]
-    h.http.delete(h.fs_url + "/_sim/faults").raise_for_status()
+    h.fs.clear_faults()
     rerun = run(h, event("issues.closed.json"))
     assert rerun.code == 0, rerun.stdout
     assert [len(desk.notices(c)) for c in desk.all] == [1, 1, 1]

@@ -235,7 +235,7 @@ def test_lost_comment_response_is_found_not_reposted(h: Harness) -> None:
 
 def test_lost_create_response_is_found_not_filed_twice(h: Harness) -> None:
     h.seed_issue(labels=["regression"])
-    h.lose.remaining = 1
+    h.fs.fault(method="POST", path=r"^/api/conversations$", kind="lost_response", times=1)
     result = h.run(labeled("regression"))
     assert result.code == 0, result.stdout
     assert len(created(h)) == 1 and len(h.conversations()) == 1 and len(sentinels(h)) == 1

@@ -84,7 +84,7 @@ def test_a_create_still_in_doubt_fails_the_step_and_the_rerun_finishes(h: Harnes
     assert failed.code == 1
     assert any("Re-run this job" in e and "FREESCOUT_URL" in e for e in failed.errors()), failed.stdout
     assert len([r for r in h.fs_requests() if (r["method"], r["path"]) == CREATE]) == 1, "sent once"
-    h.http.delete(h.fs_url + "/_sim/faults").raise_for_status()
+    h.fs.clear_faults()
     rerun = h.run(labeled())
     assert rerun.code == 0, rerun.stdout
     assert len(h.conversations()) == 1 and len(sentinels(h)) == 1

@@ -11,7 +11,7 @@ from bridge.app import create_app
 from bridge.settings import load_settings
 from bridge.signature import sign_freescout
 from sandbox.serve import ServerThread
-from tests.cli.conftest import FS_API_KEY, WEBHOOK_SECRET, Deployment
+from tests.harness import FS_KEY, FS_SECRET, Deployment
 
 STATUS_TOKEN = "status-page-token-5d1e0c"
 
@@ -23,11 +23,11 @@ def status_web_process(deployment: Deployment, **env: str) -> Iterator[ServerThr
         yield server
 
 
-def deliver(deployment: Deployment, server: ServerThread, cid: int, *, secret: str = WEBHOOK_SECRET) -> int:
+def deliver(deployment: Deployment, server: ServerThread, cid: int, *, secret: str = FS_SECRET) -> int:
     """FreeScout's ``convo.created`` for conversation ``cid``, signed, posted to the support route."""
-    raw = deployment.http.get(
-        f"{deployment.fs.url}/api/conversations/{cid}",
-        headers={"X-FreeScout-API-Key": FS_API_KEY, "Accept": "application/json"},
+    raw = deployment.fs.http.get(
+        f"/api/conversations/{cid}",
+        headers={"X-FreeScout-API-Key": FS_KEY, "Accept": "application/json"},
     ).content
     response = httpx.post(
         f"{server.url}/api/webhooks/freescout/support",

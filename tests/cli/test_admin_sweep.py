@@ -9,7 +9,7 @@ result is data (its report or its error); the CLI's ``sweep_result`` turns it in
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -25,8 +25,8 @@ from bridge.metrics import Metrics
 from bridge.settings import Settings, load_settings
 from bridge.sweep_runner import KEEP_RESULTS, SweepBusy, SweepRequest, SweepResult, SweepRunner
 from sandbox.serve import ServerThread
-from tests.cli.conftest import Deployment
 from tests.cli.test_sync_sweep import field_value
+from tests.harness import Deployment, wait_for
 
 TOKEN = "admin-token-sweep-7c2b"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -47,18 +47,11 @@ def web_process(deployment: Deployment, **env: str) -> Iterator[httpx.Client]:
 
 def slow_creates(deployment: Deployment, delay: float, times: int = 1) -> None:
     spec = {"method": "POST", "path": ISSUES_PATH, "kind": "slow", "delay": delay, "times": times}
-    deployment.http.post(f"{deployment.gh.url}/_sim/faults", json=spec).raise_for_status()
+    deployment.gh.fault(**spec)
 
 
 def creates_sent(deployment: Deployment) -> int:
-    return sum(r["method"] == "POST" and r["path"].endswith("/issues") for r in deployment.gh_requests())
-
-
-def wait_for(check: Callable[[], bool], timeout: float = 30, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"{what} not reached within {timeout} s"
-        time.sleep(0.05)
+    return sum(r["method"] == "POST" and r["path"].endswith("/issues") for r in deployment.gh.requests())
 
 
 def finished(client: httpx.Client, sweep_id: str, timeout: float = 30) -> dict[str, Any]:
@@ -98,7 +91,7 @@ def as_cli(state: dict[str, Any]) -> tuple[Exit, str]:
 def test_without_an_admin_token_the_admin_routes_are_off(deployment: Deployment) -> None:
     settings = load_settings({**deployment.env, **LIVE})
     assert settings.admin_token is None
-    deployment.conversation(2, ["bug"])
+    deployment.fs.email(tags=["bug"], mailbox=2)
     with (
         ServerThread(create_app(settings)) as server,
         httpx.Client(base_url=server.url, timeout=10) as client,
@@ -112,11 +105,11 @@ def test_without_an_admin_token_the_admin_routes_are_off(deployment: Deployment)
             assert answer.json()["error"] == "admin_disabled"
             assert "BRIDGE_ADMIN_TOKEN" in answer.json()["message"]
         assert client.get("/metrics").status_code == 200  # unlike the sweep, metrics stay open without it
-    assert deployment.gh_writes() == []
+    assert deployment.gh.writes() == []
 
 
 def test_the_admin_routes_need_the_bearer_token(deployment: Deployment) -> None:
-    deployment.conversation(2, ["bug"])
+    deployment.fs.email(tags=["bug"], mailbox=2)
     with web_process(deployment) as client:
         for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": TOKEN}):
             refused = client.post("/admin/sweep", headers=headers)
@@ -127,7 +120,7 @@ def test_the_admin_routes_need_the_bearer_token(deployment: Deployment) -> None:
             )
             assert client.get("/admin/sweep/abc", headers=headers).status_code == 401
         assert client.get("/admin/sweep/abc", headers=AUTH).status_code == 404
-    assert deployment.gh_writes() == []
+    assert deployment.gh.writes() == []
 
 
 # -- the body -----------------------------------------------------------------------------------------
@@ -166,20 +159,20 @@ def test_bodies_that_parse() -> None:
 
 
 def test_a_bad_body_is_answered_400_and_starts_nothing(deployment: Deployment) -> None:
-    deployment.conversation(2, ["bug"])
+    deployment.fs.email(tags=["bug"], mailbox=2)
     with web_process(deployment) as client:
         for raw in (b"{not json", b'{"dry_run": 1}', b"x" * 20_000):
             answer = client.post("/admin/sweep", content=raw, headers=AUTH)
             assert answer.status_code == 400, raw[:20]
             assert set(answer.json()) == {"error", "message"}
-    assert deployment.gh_requests() == []
+    assert deployment.gh.requests() == []
 
 
 # -- passes -------------------------------------------------------------------------------------------
 
 
 def test_a_second_request_joins_the_running_pass_and_a_different_one_waits(deployment: Deployment) -> None:
-    cid = deployment.conversation(2, ["bug"])
+    cid = deployment.fs.email(tags=["bug"], mailbox=2)["id"]
     slow_creates(deployment, 2.0)
     with web_process(deployment) as client:
         first = start(client)
@@ -196,18 +189,18 @@ def test_a_second_request_joins_the_running_pass_and_a_different_one_waits(deplo
         assert "exit_code" not in done and "text" not in done  # data, not a terminal's output
         report = done["report"]
         assert (report["candidates"], report["outcomes"], report["dry_run"]) == (1, {"linked": 1}, False)
-        assert report["issue_urls"] == {str(cid): deployment.gh_state()["repos"][0]["issues"][0]["html_url"]}
+        assert report["issue_urls"] == {str(cid): deployment.gh.state()["repos"][0]["issues"][0]["html_url"]}
         assert as_cli(done)[1].startswith("sweep: 1 candidate conversation(s)\n  linked: 1\n")
 
         after = start(client)  # the pass is over: a new request starts a new one
         assert after["joined"] is False and after["sweep_id"] != first["sweep_id"]
         assert finished(client, after["sweep_id"])["report"]["candidates"] == 0
-    assert creates_sent(deployment) == 1 and len(deployment.gh_state()["repos"][0]["issues"]) == 1
+    assert creates_sent(deployment) == 1 and len(deployment.gh.state()["repos"][0]["issues"]) == 1
 
 
 def test_a_dry_run_pass_writes_nothing_even_with_the_flag_on(deployment: Deployment) -> None:
-    deployment.conversation(1, ["bug"])
-    deployment.conversation(2, ["feature_request"])
+    deployment.fs.email(tags=["bug"], mailbox=1)
+    deployment.fs.email(tags=["feature_request"], mailbox=2)
     with web_process(deployment) as client:
         done = finished(client, start(client, {"dry_run": True})["sweep_id"])
         assert done["state"] == "done" and done["dry_run"] is True
@@ -218,9 +211,7 @@ def test_a_dry_run_pass_writes_nothing_even_with_the_flag_on(deployment: Deploym
             Exit.OK,
             "sweep (dry run: nothing written): 2 candidate conversation(s)\n  would_link: 2",
         )
-        fs_methods = {
-            r["method"] for r in deployment.http.get(f"{deployment.fs.url}/_sim/requests").json()["requests"]
-        }
+        fs_methods = {r["method"] for r in deployment.fs.requests()}
         # and the web process's own linker still writes: the real pass after it links both
         live = finished(client, start(client)["sweep_id"])
     assert fs_methods == {"GET"}
@@ -228,13 +219,13 @@ def test_a_dry_run_pass_writes_nothing_even_with_the_flag_on(deployment: Deploym
 
 
 def test_an_unknown_mailbox_fails_the_pass_with_the_usage_exit_code(deployment: Deployment) -> None:
-    deployment.conversation(2, ["bug"])
+    deployment.fs.email(tags=["bug"], mailbox=2)
     with web_process(deployment) as client:
         done = finished(client, start(client, {"mailboxes": ["nobody@example.com", 2]})["sweep_id"])
     assert (done["state"], done["error"], done["retryable"]) == ("failed", "unknown_mailbox", False)
     assert as_cli(done)[0] == Exit.USAGE
     assert done["message"] == "unknown --mailbox: nobody@example.com (FreeScout has no such mailbox)"
-    assert deployment.gh_writes() == []
+    assert deployment.gh.writes() == []
 
 
 def test_the_last_passes_are_kept(deployment: Deployment) -> None:
@@ -253,7 +244,7 @@ def test_the_last_passes_are_kept(deployment: Deployment) -> None:
 
 def test_the_scheduled_sweep_goes_through_the_same_runner(deployment: Deployment) -> None:
     """A request while the schedule's pass runs joins that pass instead of starting a second one."""
-    cid = deployment.conversation(2, ["bug"])
+    cid = deployment.fs.email(tags=["bug"], mailbox=2)["id"]
     slow_creates(deployment, 2.0)
     with web_process(deployment, SWEEP_INTERVAL_SECONDS="0.2") as client:
         wait_for(lambda: creates_sent(deployment) == 1, what="the scheduled pass's create reaching GitHub")
@@ -273,7 +264,7 @@ async def test_one_pass_at_a_time_in_the_runner(deployment: Deployment) -> None:
     """``run`` of a different pass waits for the running one to end, then starts its own."""
     import anyio
 
-    deployment.conversation(2, ["bug"])
+    deployment.fs.email(tags=["bug"], mailbox=2)
     slow_creates(deployment, 1.5)
     settings: Settings = load_settings({**deployment.env, **LIVE})
     metrics = Metrics()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.cli.conftest import FS_API_KEY, GH_TOKEN, Deployment
+from tests.cli.conftest import mailbox_config
+from tests.harness import FS_KEY, GH_TOKEN, Deployment
 
 
 def fail_lines(stdout: str) -> list[str]:
@@ -11,8 +12,8 @@ def fail_lines(stdout: str) -> list[str]:
 
 def test_a_misconfigured_deployment_names_each_problem_and_its_fix(deployment: Deployment) -> None:
     """Mailbox 3 has no github_issue_url field and the bridge's labels are missing."""
-    deployment.configure(mailboxes=("ops@example.com", "support@example.com", 3))
-    result = deployment.run("check")
+    deployment.configure(mailbox_config(("ops@example.com", "support@example.com", 3)))
+    result = deployment.cli("check")
     assert result.returncode == 1, result.stdout + result.stderr
     out = result.stdout
     assert fail_lines(out) == [
@@ -25,13 +26,13 @@ def test_a_misconfigured_deployment_names_each_problem_and_its_fix(deployment: D
     assert "[ok]   mailbox support@example.com: Support (id 2): github_issue_url is custom field id 7" in out
     assert "[ok]   bot user 9: FreeScout user 9 (Issue Bot) exists" in out
     assert "2 of 12 checks failed (exit 1)." in out
-    assert deployment.gh_writes() == [], "check without --fix writes nothing"
-    fs_log = deployment.http.get(f"{deployment.fs.url}/_sim/requests").json()["requests"]
+    assert deployment.gh.writes() == [], "check without --fix writes nothing"
+    fs_log = deployment.fs.requests()
     assert fs_log and {r["method"] for r in fs_log} == {"GET"}, "check only reads FreeScout"
 
 
 def test_a_wrong_api_key_is_named_with_where_to_find_the_right_one(deployment: Deployment) -> None:
-    result = deployment.run("check", FREESCOUT_API_KEY="0" * 32)
+    result = deployment.cli("check", FREESCOUT_API_KEY="0" * 32)
     assert result.returncode == 1
     assert "[FAIL] freescout api: FreeScout refused the API key (HTTP 401 Not Authorized)" in result.stdout
     assert (
@@ -43,33 +44,33 @@ def test_a_wrong_api_key_is_named_with_where_to_find_the_right_one(deployment: D
 
 
 def test_a_wrong_github_token_is_named(deployment: Deployment) -> None:
-    result = deployment.run("check", GITHUB_ISSUE_BOT_TOKEN="not-the-token")
+    result = deployment.cli("check", GITHUB_ISSUE_BOT_TOKEN="not-the-token")
     assert result.returncode == 1
     assert "[FAIL] github repository acme/app: GitHub refused: http_401" in result.stdout
     assert "runbooks/github-auth.md" in result.stdout
 
 
 def test_check_fix_creates_the_missing_labels_and_then_check_passes(deployment: Deployment) -> None:
-    fixed = deployment.run("check", "--fix")
+    fixed = deployment.cli("check", "--fix")
     assert fixed.returncode == 0, fixed.stdout
     assert (
         "--fix created: freescout-linked, customer-reported, regression, needs-customer-confirm"
         in fixed.stdout
     )
-    writes = deployment.gh_writes()
+    writes = deployment.gh.writes()
     assert [(w["method"], w["path"]) for w in writes] == [("POST", "/repos/acme/app/labels")] * 4
-    labels = {label["name"] for label in deployment.gh_state()["repos"][0]["labels"]}
+    labels = {label["name"] for label in deployment.gh.state()["repos"][0]["labels"]}
     assert {"freescout-linked", "customer-reported", "regression", "needs-customer-confirm"} <= labels
 
-    again = deployment.run("check")
+    again = deployment.cli("check")
     assert again.returncode == 0, again.stdout
     assert fail_lines(again.stdout) == []
     assert "All 11 checks passed." in again.stdout
-    assert len(deployment.gh_writes()) == 4, "the second check wrote nothing"
+    assert len(deployment.gh.writes()) == 4, "the second check wrote nothing"
 
 
 def test_check_json_is_one_object_with_the_webhook_urls_and_events(deployment: Deployment) -> None:
-    code, data = deployment.run_json("check", "--public-url", "https://bridge.example.com/")
+    code, data = deployment.cli_json("check", "--public-url", "https://bridge.example.com/")
     assert code == 1 and data["ok"] is False and data["exit_code"] == 1
     assert data["webhook"]["urls"] == [
         "https://bridge.example.com/api/webhooks/freescout/ops",
@@ -91,21 +92,21 @@ def test_check_json_is_one_object_with_the_webhook_urls_and_events(deployment: D
 
 
 def test_the_public_url_can_come_from_the_environment(deployment: Deployment) -> None:
-    result = deployment.run("check", BRIDGE_PUBLIC_URL="https://hooks.example.org")
+    result = deployment.cli("check", BRIDGE_PUBLIC_URL="https://hooks.example.org")
     assert "  url:    https://hooks.example.org/api/webhooks/freescout/support" in result.stdout
     assert "  events: convo.created, convo.assigned, convo.status" in result.stdout
 
 
 def test_with_no_mailboxes_configured_every_mailbox_is_checked(deployment: Deployment) -> None:
-    deployment.configure(mailboxes=())
-    result = deployment.run("check")
+    deployment.configure(mailbox_config(()))
+    result = deployment.cli("check")
     assert "[ok]   mailbox 1: Ops (id 1): github_issue_url is custom field id 12" in result.stdout
     assert "[ok]   mailbox 2: Support (id 2): github_issue_url is custom field id 7" in result.stdout
     assert "[FAIL] mailbox 3: Sales (id 3) has no github_issue_url custom field" in result.stdout
 
 
 def test_missing_settings_are_each_named_and_exit_2(deployment: Deployment) -> None:
-    result = deployment.run(
+    result = deployment.cli(
         "check", FREESCOUT_API_KEY="", GITHUB_ISSUE_BOT_TOKEN="", FREESCOUT_BOT_USER_ID="nine"
     )
     assert result.returncode == 2
@@ -118,7 +119,7 @@ def test_missing_settings_are_each_named_and_exit_2(deployment: Deployment) -> N
 
 
 def test_an_unreachable_freescout_exits_3_and_still_checks_github(deployment: Deployment) -> None:
-    result = deployment.run("check", FREESCOUT_URL="http://127.0.0.1:9")
+    result = deployment.cli("check", FREESCOUT_URL="http://127.0.0.1:9")
     assert result.returncode == 3
     assert "[FAIL] freescout api: FreeScout did not answer: connection_error" in result.stdout
     assert (
@@ -127,8 +128,8 @@ def test_an_unreachable_freescout_exits_3_and_still_checks_github(deployment: De
 
 
 def test_logs_and_secrets_stay_off_stdout(deployment: Deployment) -> None:
-    result = deployment.run("check", "--fix", LOG_LEVEL="DEBUG")
-    for secret in (FS_API_KEY, GH_TOKEN):
+    result = deployment.cli("check", "--fix", LOG_LEVEL="DEBUG")
+    for secret in (FS_KEY, GH_TOKEN):
         assert secret not in result.stdout and secret not in result.stderr
     assert result.stdout.startswith("freescout-bridge check\n")
 
@@ -147,14 +148,14 @@ def app_private_key() -> str:
 
 def test_github_app_credentials_are_checked_through_an_installation_token(deployment: Deployment) -> None:
     app = {"GITHUB_ISSUE_BOT_TOKEN": "", "GITHUB_APP_ID": "4242", "GITHUB_APP_INSTALLATION_ID": "777"}
-    good = deployment.run("check", "--fix", GITHUB_APP_PRIVATE_KEY=app_private_key(), **app)
+    good = deployment.cli("check", "--fix", GITHUB_APP_PRIVATE_KEY=app_private_key(), **app)
     assert good.returncode == 0, good.stdout
     assert (
         "[ok]   github issues permission: the App installation granted the Issues: write token" in good.stdout
     )
-    tokens = [r for r in deployment.gh_requests() if r["path"].endswith("/access_tokens")]
+    tokens = [r for r in deployment.gh.requests() if r["path"].endswith("/access_tokens")]
     assert tokens and tokens[0]["json"]["permissions"] == {"issues": "write", "metadata": "read"}
 
-    broken = deployment.run("check", GITHUB_APP_PRIVATE_KEY="not a pem key", **app)
+    broken = deployment.cli("check", GITHUB_APP_PRIVATE_KEY="not a pem key", **app)
     assert broken.returncode == 2  # a settings error now: the key is parsed when settings load
     assert "GITHUB_APP_PRIVATE_KEY is not a PEM RSA private key" in broken.stdout

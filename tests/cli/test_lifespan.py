@@ -10,7 +10,7 @@ import pytest
 
 from bridge.app import create_app
 from bridge.settings import load_settings
-from tests.cli.conftest import Deployment
+from tests.harness import Deployment
 
 
 def github_connection(services: Any) -> object:

@@ -13,7 +13,7 @@ from bridge.app import create_app
 from bridge.settings import load_settings
 from bridge.signature import sign_freescout
 from sandbox.serve import ServerThread
-from tests.cli.conftest import ROOT, WEBHOOK_SECRET, Deployment
+from tests.harness import FS_SECRET, ROOT, Deployment
 
 ADMIN_TOKEN = "admin-token-for-tests"
 
@@ -52,9 +52,9 @@ def test_metrics_needs_the_admin_token(bridge: ServerThread) -> None:
 
 
 def test_a_signed_delivery_moves_the_delivery_counter(deployment: Deployment, bridge: ServerThread) -> None:
-    cid = deployment.conversation(2, ["bug"])
-    raw = deployment.http.get(
-        f"{deployment.fs.url}/api/conversations/{cid}",
+    cid = deployment.fs.email(tags=["bug"], mailbox=2)["id"]
+    raw = deployment.fs.http.get(
+        f"/api/conversations/{cid}",
         headers={"X-FreeScout-API-Key": deployment.env["FREESCOUT_API_KEY"], "Accept": "application/json"},
     ).content
     key = ("convo.created", "support", "would_link", "tag:bug")
@@ -66,7 +66,7 @@ def test_a_signed_delivery_moves_the_delivery_counter(deployment: Deployment, br
             headers={
                 "Content-Type": "application/json",
                 "X-FreeScout-Event": "convo.created",
-                "X-FreeScout-Signature": sign_freescout(raw, WEBHOOK_SECRET),
+                "X-FreeScout-Signature": sign_freescout(raw, FS_SECRET),
             },
         )
         assert response.status_code == 200 and response.json()["outcome"] == "would_link"
@@ -82,19 +82,16 @@ def test_a_signed_delivery_moves_the_delivery_counter(deployment: Deployment, br
         after = scrape(client, bridge)
     assert after.get(key, 0) == before.get(key, 0) + 1
     assert after[("convo.created", "support", "refused", "signature_mismatch")] == 1
-    assert deployment.gh_writes() == [], "shadow mode wrote nothing"
+    assert deployment.gh.writes() == [], "shadow mode wrote nothing"
 
 
 def test_deliveries_sent_by_freescout_itself_are_counted(
     deployment: Deployment, bridge: ServerThread
 ) -> None:
     """The FreeScout simulator signs and delivers convo.created to the webhook URL check prints."""
-    deployment.http.post(
-        f"{deployment.fs.url}/_sim/webhooks",
-        json={"url": f"{bridge.url}/api/webhooks/freescout/ops", "events": ["convo.created"]},
-    ).raise_for_status()
-    deployment.conversation(1, ["billing"])
-    idle = deployment.http.post(f"{deployment.fs.url}/_sim/wait-idle", json={"timeout": 20})
+    deployment.fs.register_webhook(f"{bridge.url}/api/webhooks/freescout/ops", ["convo.created"])
+    deployment.fs.email(tags=["billing"], mailbox=1)
+    idle = deployment.fs.http.post("/_sim/wait-idle", json={"timeout": 20})
     assert idle.json()["idle"] is True
     with httpx.Client(timeout=10) as client:
         counted = scrape(client, bridge)
@@ -108,9 +105,9 @@ def test_the_dashboard_and_alert_rules_read_only_series_the_bridge_exports(
     deployment: Deployment, bridge: ServerThread
 ) -> None:
     """Every ``bridge_*`` series named in ops/ is on a real scrape, and no ``*_created`` noise is."""
-    cid = deployment.conversation(2, ["bug"])
-    raw = deployment.http.get(
-        f"{deployment.fs.url}/api/conversations/{cid}",
+    cid = deployment.fs.email(tags=["bug"], mailbox=2)["id"]
+    raw = deployment.fs.http.get(
+        f"/api/conversations/{cid}",
         headers={"X-FreeScout-API-Key": deployment.env["FREESCOUT_API_KEY"], "Accept": "application/json"},
     ).content
     auth = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -121,7 +118,7 @@ def test_the_dashboard_and_alert_rules_read_only_series_the_bridge_exports(
             content=raw,
             headers={
                 "X-FreeScout-Event": "convo.created",
-                "X-FreeScout-Signature": sign_freescout(raw, WEBHOOK_SECRET),
+                "X-FreeScout-Signature": sign_freescout(raw, FS_SECRET),
             },
         ).raise_for_status()
         text = client.get(f"{bridge.url}/metrics", headers=auth).text

@@ -17,8 +17,8 @@ import pytest
 
 from bridge.cli.main import EXIT_CODES
 from sandbox import github_sim
-from sandbox.serve import ServerThread
-from tests.cli.conftest import ROOT, Deployment, start_servers
+from tests.cli.conftest import simulators
+from tests.harness import ROOT, Deployment, FreeScout, GitHub
 
 RUNBOOKS = (
     "deploy.md",
@@ -82,16 +82,17 @@ COMMANDS = documented_commands()
 
 
 @pytest.fixture(scope="module")
-def servers() -> Iterator[tuple[ServerThread, ServerThread]]:
+def servers() -> Iterator[tuple[FreeScout, GitHub]]:
     """Simulators of a finished deployment: the GitHub repository already has every label."""
-    yield from start_servers(github_sim.DEFAULT_LABELS)
+    with simulators(github_sim.DEFAULT_LABELS) as sims:
+        yield sims
 
 
 @pytest.fixture
 def tickets(deployment: Deployment) -> Deployment:
     """The tickets the runbooks use: 1001 tagged billing, 1002 tagged bug, both in Support."""
-    assert deployment.conversation(2, ["billing"], "Where is my invoice?") == NO_TAG_TICKET
-    assert deployment.conversation(2, ["bug"], "CSV export fails") == BUG_TICKET
+    assert deployment.fs.email("Where is my invoice?", tags=["billing"], mailbox=2)["id"] == NO_TAG_TICKET
+    assert deployment.fs.email("CSV export fails", tags=["bug"], mailbox=2)["id"] == BUG_TICKET
     return deployment
 
 
@@ -111,14 +112,14 @@ def test_every_documented_command_runs(command: str, tickets: Deployment) -> Non
     env, args = COMMANDS[command]
     if args and args[0] == "serve":
         args = (*args, "--print")  # parse the documented arguments, do not block on the server
-    result = tickets.run(*args, **env)
+    result = tickets.cli(*args, **env)
     assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"
     assert result.stdout.strip(), command
 
 
 @pytest.mark.parametrize("ticket", [NO_TAG_TICKET, BUG_TICKET])
 def test_the_sample_sync_output_is_what_the_cli_prints(ticket: int, tickets: Deployment) -> None:
-    printed = tickets.run("sync", str(ticket), "--dry-run").stdout.strip()
+    printed = tickets.cli("sync", str(ticket), "--dry-run").stdout.strip()
     samples = [line for block in blocks(runbook("troubleshooting.md"), "text") for line in block.splitlines()]
     assert printed in samples
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shlex
-import socket
 import subprocess
 import sys
 import threading
@@ -13,7 +12,7 @@ import httpx
 import pytest
 
 from bridge.cli.main import serve_argv
-from tests.cli.conftest import ROOT, Deployment
+from tests.harness import ROOT, Deployment, free_port
 
 
 def procfile_web() -> list[str]:
@@ -28,21 +27,15 @@ def test_serve_runs_exactly_the_procfile_web_line() -> None:
 
 
 def test_serve_print_shows_the_command_with_port_from_the_environment(deployment: Deployment) -> None:
-    result = deployment.run("serve", "--print", PORT="5123")
+    result = deployment.cli("serve", "--print", PORT="5123")
     assert result.returncode == 0
     assert result.stdout.strip() == shlex.join(serve_argv("0.0.0.0", "5123"))
 
 
 def test_serve_refuses_to_start_without_settings(deployment: Deployment) -> None:
-    result = deployment.run("serve", "--port", "1", FREESCOUT_WEBHOOK_SECRET="")
+    result = deployment.cli("serve", "--port", "1", FREESCOUT_WEBHOOK_SECRET="")
     assert result.returncode == 2
     assert "FREESCOUT_WEBHOOK_SECRET" in result.stdout
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_serve_starts_the_web_process(deployment: Deployment) -> None:

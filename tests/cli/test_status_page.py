@@ -9,8 +9,8 @@ import time
 import httpx
 
 from bridge.status_view import CSP
-from tests.cli.conftest import FS_API_KEY, GH_TOKEN, WEBHOOK_SECRET, Deployment
 from tests.cli.status_helpers import STATUS_TOKEN, deliver, status_web_process
+from tests.harness import FS_KEY, FS_SECRET, GH_TOKEN, Deployment
 
 BEARER = {"Authorization": f"Bearer {STATUS_TOKEN}"}
 
@@ -55,8 +55,8 @@ def test_a_browser_is_asked_for_the_token_as_a_basic_password(deployment: Deploy
 
 
 def test_decisions_appear_filter_by_conversation_and_outcome_and_leak_nothing(deployment: Deployment) -> None:
-    bug = deployment.conversation(2, ["bug"], subject="Export crashes for dana@example.com")
-    plain = deployment.conversation(2, [])
+    bug = deployment.fs.email("Export crashes for dana@example.com", tags=["bug"], mailbox=2)["id"]
+    plain = deployment.fs.email(tags=[], mailbox=2)["id"]
     with status_web_process(deployment) as server, httpx.Client(base_url=server.url, timeout=10) as client:
         assert deliver(deployment, server, bug) == 200
         assert deliver(deployment, server, plain) == 200
@@ -76,7 +76,7 @@ def test_decisions_appear_filter_by_conversation_and_outcome_and_leak_nothing(de
     counts = everything.split('<table id="counts">', 1)[1].split("</table>", 1)[0]
     for outcome in ("would_link", "ignore", "refused"):
         assert f"<td>{outcome}</td><td class='num'>1</td><td class='num'>1</td>" in counts
-    for secret in ("dana@example.com", "Export crashes", FS_API_KEY, WEBHOOK_SECRET, GH_TOKEN, STATUS_TOKEN):
+    for secret in ("dana@example.com", "Export crashes", FS_KEY, FS_SECRET, GH_TOKEN, STATUS_TOKEN):
         assert secret not in everything
 
 

@@ -16,8 +16,8 @@ import pytest
 
 from tests.browser.chromium import Chromium
 from tests.browser.png import Image, decode
-from tests.cli.conftest import Deployment
 from tests.cli.status_helpers import STATUS_TOKEN, deliver, status_web_process
+from tests.harness import Deployment
 from tests.ops.tools import require
 
 HEADER = (0x1F, 0x4E, 0x79)  # thead th background in status_view.STYLE
@@ -65,8 +65,8 @@ def test_the_browser_is_refused_without_the_token(deployment: Deployment, browse
 def test_the_page_renders_its_tables_in_chromium_under_its_csp(
     deployment: Deployment, browser: Chromium, tmp_path: Path
 ) -> None:
-    plain = [deployment.conversation(1, []) for _ in range(PLAIN)]
-    tagged = [deployment.conversation(2, ["bug"]) for _ in range(TAGGED)]
+    plain = [deployment.fs.email(tags=[], mailbox=1)["id"] for _ in range(PLAIN)]
+    tagged = [deployment.fs.email(tags=["bug"], mailbox=2)["id"] for _ in range(TAGGED)]
     with status_web_process(deployment) as server:
         for cid in plain + tagged:
             assert deliver(deployment, server, cid) == 200

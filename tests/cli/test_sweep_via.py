@@ -22,8 +22,8 @@ from bridge.cli.doctor import Exit
 from bridge.cli.remote import Delegation, run_sweep_via
 from bridge.settings import load_settings
 from sandbox.serve import ServerThread
-from tests.cli.conftest import Deployment
 from tests.cli.test_sync_sweep import field_value
+from tests.harness import Deployment
 
 TOKEN = "admin-token-via-91ab"
 LIVE = {"FLAG_FREESCOUT_GITHUB_AUTOLINK": "true"}
@@ -39,21 +39,21 @@ def web(deployment: Deployment) -> Iterator[str]:
 
 
 def test_a_delegated_pass_prints_what_a_local_pass_prints(deployment: Deployment, web: str) -> None:
-    deployment.conversation(1, ["bug"])
-    deployment.conversation(2, ["feature_request"])
-    local = deployment.run("sweep", "--dry-run", **LIVE)
-    via = deployment.run("sweep", "--dry-run", BRIDGE_URL=web, BRIDGE_ADMIN_TOKEN=TOKEN, **LIVE)
+    deployment.fs.email(tags=["bug"], mailbox=1)
+    deployment.fs.email(tags=["feature_request"], mailbox=2)
+    local = deployment.cli("sweep", "--dry-run", **LIVE)
+    via = deployment.cli("sweep", "--dry-run", BRIDGE_URL=web, BRIDGE_ADMIN_TOKEN=TOKEN, **LIVE)
     assert (local.returncode, via.returncode) == (0, 0), via.stderr
     lines = via.stdout.splitlines()
     assert "\n".join(lines[:-1]) + "\n" == local.stdout
     assert lines[-1].startswith(f"  note: ran in the web process at {web} (sweep ")
-    assert deployment.gh_writes() == []
+    assert deployment.gh.writes() == []
 
 
 def test_a_delegated_pass_links_in_the_web_process(deployment: Deployment, web: str) -> None:
-    ops = deployment.conversation(1, ["bug"])
-    support = deployment.conversation(2, ["bug"])
-    code, data = deployment.run_json(
+    ops = deployment.fs.email(tags=["bug"], mailbox=1)["id"]
+    support = deployment.fs.email(tags=["bug"], mailbox=2)["id"]
+    code, data = deployment.cli_json(
         "sweep", "--via", web, "--mailbox", "ops@example.com", BRIDGE_ADMIN_TOKEN=TOKEN
     )
     assert code == 0, data
@@ -69,7 +69,7 @@ def test_a_delegated_pass_links_in_the_web_process(deployment: Deployment, web: 
 
 
 def test_exit_codes_and_errors_come_back_from_the_web_process(deployment: Deployment, web: str) -> None:
-    code, data = deployment.run_json(
+    code, data = deployment.cli_json(
         "sweep", "--mailbox", "nobody@example.com", BRIDGE_URL=web, BRIDGE_ADMIN_TOKEN=TOKEN
     )
     assert code == 2
@@ -81,30 +81,30 @@ def test_with_no_web_process_answering_nothing_runs_and_the_local_command_is_pri
     deployment: Deployment,
 ) -> None:
     """Whether a pass runs beside a web process that may only look down is the operator's decision."""
-    cid = deployment.conversation(1, ["bug"])
+    cid = deployment.fs.email(tags=["bug"], mailbox=1)["id"]
     env = {"BRIDGE_URL": NOBODY, "BRIDGE_ADMIN_TOKEN": TOKEN, **LIVE}
-    code, data = deployment.run_json("sweep", "--mailbox", "ops@example.com", **env)
+    code, data = deployment.cli_json("sweep", "--mailbox", "ops@example.com", **env)
     assert code == 3 and (data["error"], data["via"]) == ("web_unreachable", NOBODY), data
     assert data["command"] == "freescout-bridge sweep --local --mailbox ops@example.com"
     assert data["message"].startswith(f"no web process answers at {NOBODY} (ConnectError")
     assert data["message"].endswith(f"so no pass ran. If it is down, run the pass here: {data['command']}")
-    assert deployment.gh_writes() == [] and field_value(deployment, cid) == ""
-    text = deployment.run("sweep", "--dry-run", **env)
+    assert deployment.gh.writes() == [] and field_value(deployment, cid) == ""
+    text = deployment.cli("sweep", "--dry-run", **env)
     assert text.returncode == 3
     assert text.stdout.endswith("run the pass here: freescout-bridge sweep --local --dry-run\n")
     # The printed command is the way to run it, and it runs here.
-    code, data = deployment.run_json(*shlex.split(data["command"])[1:], **env)
+    code, data = deployment.cli_json(*shlex.split(data["command"])[1:], **env)
     assert code == 0 and data["via"] == "local" and data["outcomes"] == {"linked": 1}, data
     assert field_value(deployment, cid)
 
 
 def test_local_ignores_bridge_url(deployment: Deployment, web: str) -> None:
-    deployment.conversation(2, ["bug"])
-    code, data = deployment.run_json(
+    deployment.fs.email(tags=["bug"], mailbox=2)
+    code, data = deployment.cli_json(
         "sweep", "--local", "--dry-run", BRIDGE_URL=web, BRIDGE_ADMIN_TOKEN=TOKEN
     )
     assert code == 0 and data["via"] == "local" and data["outcomes"] == {"would_link": 1}
-    plain = deployment.run_json("sweep", "--dry-run")[1]
+    plain = deployment.cli_json("sweep", "--dry-run")[1]
     assert plain["via"] == "local"
 
 
@@ -112,13 +112,13 @@ def test_a_writing_local_pass_is_refused_while_the_web_process_answers(
     deployment: Deployment, web: str
 ) -> None:
     """The single writer is up: a pass beside it could race its webhooks, so --local is refused."""
-    cid = deployment.conversation(2, ["bug"])
-    code, data = deployment.run_json("sweep", "--local", BRIDGE_URL=web, BRIDGE_ADMIN_TOKEN=TOKEN, **LIVE)
+    cid = deployment.fs.email(tags=["bug"], mailbox=2)["id"]
+    code, data = deployment.cli_json("sweep", "--local", BRIDGE_URL=web, BRIDGE_ADMIN_TOKEN=TOKEN, **LIVE)
     assert code == 2 and data["error"] == "web_process_running", data
     assert f"the web process at {web} answers" in data["message"] and "without --local" in data["message"]
-    assert deployment.gh_writes() == [] and field_value(deployment, cid) == ""
+    assert deployment.gh.writes() == [] and field_value(deployment, cid) == ""
     # Down (nothing answers at BRIDGE_URL): exactly what --local is for.
-    code, data = deployment.run_json("sweep", "--local", BRIDGE_URL=NOBODY, BRIDGE_ADMIN_TOKEN=TOKEN, **LIVE)
+    code, data = deployment.cli_json("sweep", "--local", BRIDGE_URL=NOBODY, BRIDGE_ADMIN_TOKEN=TOKEN, **LIVE)
     assert code == 0 and data["via"] == "local" and data["outcomes"] == {"linked": 1}, data
     assert field_value(deployment, cid)
 
@@ -137,31 +137,31 @@ def busy() -> Iterator[str]:
 
 def test_a_busy_web_process_is_asked_again_never_swept_around(deployment: Deployment, busy: str) -> None:
     """A 503 may be the web process at its concurrency limit: a local pass then could race its webhooks."""
-    cid = deployment.conversation(2, ["bug"])
+    cid = deployment.fs.email(tags=["bug"], mailbox=2)["id"]
     settings = load_settings({**deployment.env, **LIVE, "BRIDGE_ADMIN_TOKEN": TOKEN})
     plan = Delegation(busy, poll_seconds=0.05, lost_after_seconds=0.5)
     result = asyncio.run(run_sweep_via(settings, busy, dry_run=False, mailboxes=(), delegation=plan))
     assert result.exit == Exit.UNREACHABLE and result.data["error"] == "web_unavailable", result.data
     assert "BRIDGE_URL= freescout-bridge sweep --local" in result.data["message"]
-    assert deployment.gh_writes() == [] and field_value(deployment, cid) == ""
-    code, data = deployment.run_json("sweep", "--local", BRIDGE_URL=busy, BRIDGE_ADMIN_TOKEN=TOKEN, **LIVE)
+    assert deployment.gh.writes() == [] and field_value(deployment, cid) == ""
+    code, data = deployment.cli_json("sweep", "--local", BRIDGE_URL=busy, BRIDGE_ADMIN_TOKEN=TOKEN, **LIVE)
     assert code == 2 and data["error"] == "web_process_running", data
-    assert deployment.gh_writes() == []
+    assert deployment.gh.writes() == []
 
 
 def test_a_bridge_url_without_a_scheme_is_refused_for_local_passes_too(deployment: Deployment) -> None:
-    code, data = deployment.run_json("sweep", "--local", BRIDGE_URL="bridge.example.com", **LIVE)
+    code, data = deployment.cli_json("sweep", "--local", BRIDGE_URL="bridge.example.com", **LIVE)
     assert code == 2 and "http:// or https://" in data["message"]
-    assert deployment.gh_writes() == []
+    assert deployment.gh.writes() == []
 
 
 def test_a_mailbox_written_in_other_digits_is_a_name_not_a_crash(deployment: Deployment) -> None:
-    code, data = deployment.run_json("sweep", "--local", "--dry-run", "--mailbox", "²")
+    code, data = deployment.cli_json("sweep", "--local", "--dry-run", "--mailbox", "²")
     assert code == 2 and data["error"] == "unknown_mailbox", data
 
 
 def test_via_and_local_exclude_each_other(deployment: Deployment) -> None:
-    result = deployment.run("sweep", "--local", "--via", NOBODY)
+    result = deployment.cli("sweep", "--local", "--via", NOBODY)
     assert result.returncode == 2 and "not allowed with argument" in result.stderr
 
 
@@ -175,24 +175,24 @@ def test_via_and_local_exclude_each_other(deployment: Deployment) -> None:
 def test_a_token_problem_is_a_settings_error_not_a_local_pass(
     deployment: Deployment, web: str, env: dict[str, str], error: str, words: str
 ) -> None:
-    deployment.conversation(2, ["bug"])
-    code, data = deployment.run_json("sweep", BRIDGE_URL=web, **env, **LIVE)
+    deployment.fs.email(tags=["bug"], mailbox=2)
+    code, data = deployment.cli_json("sweep", BRIDGE_URL=web, **env, **LIVE)
     assert code == 2
     assert data["error"] == error and words in data["message"]
     assert "--local" in data["message"] and TOKEN not in data["message"]
-    assert deployment.gh_writes() == []
+    assert deployment.gh.writes() == []
 
 
 def test_a_web_process_without_a_token_is_a_settings_error(deployment: Deployment) -> None:
     settings = load_settings({**deployment.env, **LIVE})
     with ServerThread(create_app(settings)) as server:
-        code, data = deployment.run_json("sweep", BRIDGE_URL=server.url, BRIDGE_ADMIN_TOKEN=TOKEN)
+        code, data = deployment.cli_json("sweep", BRIDGE_URL=server.url, BRIDGE_ADMIN_TOKEN=TOKEN)
     assert code == 2 and data["error"] == "admin_disabled"
     assert "has no BRIDGE_ADMIN_TOKEN" in data["message"]
 
 
 def test_a_url_that_is_not_the_bridge_is_a_settings_error(deployment: Deployment) -> None:
-    code, data = deployment.run_json("sweep", "--via", deployment.fs.url, BRIDGE_ADMIN_TOKEN=TOKEN)
+    code, data = deployment.cli_json("sweep", "--via", deployment.fs.url, BRIDGE_ADMIN_TOKEN=TOKEN)
     assert code == 2 and data["error"] == "no_admin_endpoint"
-    code, data = deployment.run_json("sweep", "--via", "bridge.example.com", BRIDGE_ADMIN_TOKEN=TOKEN)
+    code, data = deployment.cli_json("sweep", "--via", "bridge.example.com", BRIDGE_ADMIN_TOKEN=TOKEN)
     assert code == 2 and "http:// or https://" in data["message"]

@@ -16,7 +16,7 @@ import pytest
 
 from bridge.signature import sign_freescout
 from sandbox.phpjson import dumps as php_json
-from tests.e2e.harness import FS_SECRET, Bridge, FreeScout, GitHub
+from tests.harness import FS_SECRET, Bridge, FreeScout, GitHub
 
 pytestmark = pytest.mark.e2e
 StartBridge = Callable[..., Bridge]
@@ -78,10 +78,10 @@ def test_own_note_echo_is_answered_without_any_upstream_call(
     fs.wait_idle()
     echoes = [d for d in bridge.deliveries_logged() if d.get("reason") == "own_write_echo"]
     assert len(echoes) == 1 and echoes[0]["event"] == "convo.note.created"
-    fs_before, gh_before = len(fs.api_requests()), len(gh.requests())
+    fs_before, gh_before = len(fs.requests()), len(gh.requests())
     response = signed_delivery(bridge, webhook_body(fs, conv["id"]), "convo.note.created")
     assert response.status_code == 200 and response.json()["reason"] == "own_write_echo"
-    assert (len(fs.api_requests()), len(gh.requests())) == (fs_before, gh_before)
+    assert (len(fs.requests()), len(gh.requests())) == (fs_before, gh_before)
 
 
 def test_flag_off_is_shadow_mode_and_writes_nothing(
@@ -92,7 +92,7 @@ def test_flag_off_is_shadow_mode_and_writes_nothing(
     fs.wait_idle()
     assert gh.writes() == [] and gh.issues() == []
     assert fs.field(conv["id"]) == "" and fs.bot_notes(conv["id"]) == []
-    assert [r["method"] for r in fs.api_requests()] == ["GET"] * len(fs.api_requests())
+    assert [r["method"] for r in fs.requests()] == ["GET"] * len(fs.requests())
     assert [d["outcome"] for d in bridge.deliveries_logged()] == ["would_link"]
 
 
@@ -222,7 +222,7 @@ def test_bad_requests_are_refused_with_json_and_touch_nothing(
     bridge = start_bridge(register=False)
     conv = fs.email(tags=["bug"])
     body = webhook_body(fs, conv["id"])
-    fs_before = len(fs.api_requests())
+    fs_before = len(fs.requests())
     raw = php_json(body).encode()
     cases = [
         (
@@ -246,7 +246,7 @@ def test_bad_requests_are_refused_with_json_and_touch_nothing(
         answer = httpx.post(bridge.webhook_url(), content=content, headers=headers, timeout=10)
         assert answer.status_code == status
         assert set(answer.json()) == {"error", "message"}
-    assert len(fs.api_requests()) == fs_before and gh.requests() == []
+    assert len(fs.requests()) == fs_before and gh.requests() == []
 
 
 def test_unsupported_events_get_2xx_with_the_reason(
@@ -291,7 +291,7 @@ def test_a_linked_ticket_costs_five_upstream_calls(
     fs.http.delete("/_sim/requests")
     gh.http.delete("/_sim/requests")
     assert signed_delivery(bridge, body, "convo.created").json()["outcome"] == "linked"
-    fs_calls = [(r["method"], r["path"]) for r in fs.api_requests()]
+    fs_calls = [(r["method"], r["path"]) for r in fs.requests()]
     gh_calls = [(r["method"], r["path"]) for r in gh.requests()]
     assert fs_calls == [
         ("GET", f"/api/conversations/{conv['id']}"),

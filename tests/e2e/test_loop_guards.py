@@ -7,23 +7,22 @@ produce a ticket; and either lock alone must hold.
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from sandbox.demo import issues_event, run_actions
-from tests.e2e.harness import Bridge, FreeScout, GitHub, bridge_env
+from tests.harness import Bridge, Deployment, FreeScout, GitHub
 
 pytestmark = pytest.mark.e2e
 StartBridge = Callable[..., Bridge]
 
 
-def direction_b(fs: FreeScout, gh: GitHub, issue: dict[str, Any], label: str, tmp_path: Path) -> None:
-    env = bridge_env(fs.url, gh.url)
+def direction_b(deployment: Deployment, issue: dict[str, Any], label: str) -> None:
+    """The real Actions script on ``issues: labeled`` for the simulator's ``issue`` (raises if it fails)."""
     event = issues_event("labeled", issue, label={"name": label, "color": "d73a4a", "default": False})
-    run_actions(env, event, f"{issue['number']}-{label}", tmp_path)  # raises if the script exits non-zero
-    fs.wait_idle()
+    run_actions(deployment.env, event, f"{issue['number']}-{label}", deployment.tmp)
+    deployment.fs.wait_idle()
 
 
 def conversations(fs: FreeScout) -> list[dict[str, Any]]:
@@ -31,11 +30,11 @@ def conversations(fs: FreeScout) -> list[dict[str, Any]]:
 
 
 def test_a_ticket_made_by_direction_b_never_opens_an_issue(
-    fs: FreeScout, gh: GitHub, start_bridge: StartBridge, tmp_path: Path
+    fs: FreeScout, gh: GitHub, start_bridge: StartBridge, deployment: Deployment
 ) -> None:
     bridge = start_bridge()
     issue = gh.post("/_sim/issues", {"title": "Export broken for EU customers", "labels": ["regression"]})
-    direction_b(fs, gh, issue, "regression", tmp_path)
+    direction_b(deployment, issue, "regression")
     (ticket,) = conversations(fs)
     assert sorted(t["name"] for t in ticket["_embedded"]["tags"]) == ["_from_github", "bug", "regression"]
     # Its own tags include `bug`, a trigger: only the locks keep Direction A away.
@@ -48,11 +47,11 @@ def test_a_ticket_made_by_direction_b_never_opens_an_issue(
 
 @pytest.mark.parametrize("lock_left", ["field", "tag"])
 def test_either_freescout_lock_alone_stops_direction_a(
-    fs: FreeScout, gh: GitHub, start_bridge: StartBridge, tmp_path: Path, lock_left: str
+    fs: FreeScout, gh: GitHub, start_bridge: StartBridge, deployment: Deployment, lock_left: str
 ) -> None:
     start_bridge()
     issue = gh.post("/_sim/issues", {"title": "Totals off by one", "labels": ["customer-reported"]})
-    direction_b(fs, gh, issue, "customer-reported", tmp_path)
+    direction_b(deployment, issue, "customer-reported")
     (ticket,) = conversations(fs)
     cid = ticket["id"]
     if lock_left == "field":  # an agent removed the tag and added a trigger tag
@@ -68,7 +67,7 @@ def test_either_freescout_lock_alone_stops_direction_a(
 
 @pytest.mark.parametrize("lock_left", ["both", "label", "marker"])
 def test_an_issue_made_by_direction_a_never_files_a_ticket(
-    fs: FreeScout, gh: GitHub, start_bridge: StartBridge, tmp_path: Path, lock_left: str
+    fs: FreeScout, gh: GitHub, start_bridge: StartBridge, deployment: Deployment, lock_left: str
 ) -> None:
     start_bridge()
     conv = fs.email(tags=["bug"])
@@ -82,6 +81,6 @@ def test_an_issue_made_by_direction_a_never_files_a_ticket(
         gh.http.put(f"{path}/labels", json={"labels": ["bug"]}, headers=token).raise_for_status()
     gh.http.post(f"{path}/labels", json={"labels": ["customer-reported"]}, headers=token).raise_for_status()
     fresh = next(i for i in gh.issues() if i["number"] == issue["number"])
-    direction_b(fs, gh, fresh, "customer-reported", tmp_path)
+    direction_b(deployment, fresh, "customer-reported")
     assert [c["id"] for c in conversations(fs)] == [conv["id"]]
     assert not any(c.startswith("[freescout-autolink]") for c in gh.comments(issue["number"]))

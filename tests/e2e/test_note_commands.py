@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.harness import Bridge, FreeScout, GitHub
 from tests.e2e.test_direction_a import signed_delivery
+from tests.harness import Bridge, FreeScout, GitHub
 
 pytestmark = pytest.mark.e2e
 StartBridge = Callable[..., Bridge]
@@ -49,7 +49,7 @@ def demand_comments(gh: GitHub, number: int) -> list[str]:
 
 def field_writes(fs: FreeScout, cid: int) -> int:
     path = f"/api/conversations/{cid}/custom_fields"
-    return sum(1 for r in fs.api_requests() if r["method"] == "PUT" and r["path"] == path)
+    return sum(1 for r in fs.requests() if r["method"] == "PUT" and r["path"] == path)
 
 
 def github_writes(gh: GitHub) -> list[tuple[str, str]]:
@@ -97,7 +97,7 @@ def test_three_tickets_wait_on_one_issue_and_its_demand_comment_is_edited_in_pla
     assert [m for m, p in github_writes(gh) if "/issues/comments/" in p] == ["PATCH"]
 
     # Every delivery again (FreeScout redelivers on a lost answer): nothing more anywhere.
-    writes, fs_calls = github_writes(gh), len(fs.api_requests())
+    writes, fs_calls = github_writes(gh), len(fs.requests())
     notes = [fs.bot_notes(second["id"]), fs.bot_notes(third["id"])]
     for ticket in (second, third):
         for index in note_deliveries(fs, ticket["id"]):
@@ -105,7 +105,7 @@ def test_three_tickets_wait_on_one_issue_and_its_demand_comment_is_edited_in_pla
     fs.wait_idle()
     assert github_writes(gh) == writes
     assert [fs.bot_notes(second["id"]), fs.bot_notes(third["id"])] == notes
-    assert {r["method"] for r in fs.api_requests()[fs_calls:]} == {"GET"}
+    assert {r["method"] for r in fs.requests()[fs_calls:]} == {"GET"}
 
     # The bridge's own reply notes came back as convo.note.created and wrote nothing.
     echoes = [d for d in bridge.deliveries_logged() if d.get("reason") == "own_write_echo"]
@@ -232,7 +232,7 @@ def test_shadow_mode_answers_a_command_with_nothing_written(
     fs.wait_idle()
     note(fs, ticket["id"], f"#github link {number}")
     assert github_writes(gh) == [] and fs.bot_notes(ticket["id"]) == [] and fs.field(ticket["id"]) == ""
-    assert [r["method"] for r in fs.api_requests()] == ["GET"] * len(fs.api_requests())
+    assert [r["method"] for r in fs.requests()] == ["GET"] * len(fs.requests())
     assert "would_command" in [d["outcome"] for d in bridge.deliveries_logged()]
 
 

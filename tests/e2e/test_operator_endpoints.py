@@ -7,7 +7,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from tests.e2e.harness import Bridge, FreeScout, GitHub
+from tests.harness import Bridge, FreeScout, GitHub
 
 pytestmark = pytest.mark.e2e
 StartBridge = Callable[..., Bridge]

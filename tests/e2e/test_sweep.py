@@ -6,31 +6,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
-from tests.e2e.harness import EVENTS, ROOT, Bridge, FreeScout, GitHub, bridge_env
+from tests.harness import EVENTS, NOWHERE, ROOT, Bridge, Deployment, FreeScout, GitHub, wait_for
 
 pytestmark = pytest.mark.e2e
 StartBridge = Callable[..., Bridge]
-
-
-def wait_for(check: Callable[[], bool], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.1)
-
-
-def markers_per_conversation(gh: GitHub) -> dict[int, int]:
-    from bridge.vocab import conversation_ids_in
-
-    counts: dict[int, int] = {}
-    for issue in gh.issues():
-        for cid in conversation_ids_in(issue["body"]):
-            counts[cid] = counts.get(cid, 0) + 1
-    return counts
 
 
 def test_scheduled_sweep_links_a_tag_added_without_any_event(
@@ -43,32 +25,23 @@ def test_scheduled_sweep_links_a_tag_added_without_any_event(
         f"/_sim/conversations/{conv['id']}/tags", {"tags": ["feature_request"]}
     )  # FreeScout sends nothing
     wait_for(lambda: fs.field(conv["id"]) != "")
-    assert markers_per_conversation(gh) == {conv["id"]: 1}
+    assert gh.markers_per_conversation() == {conv["id"]: 1}
     assert [label["name"] for label in gh.issues()[0]["labels"]] == ["freescout-linked", "enhancement"]
     assert len(fs.bot_notes(conv["id"])) == 1
 
 
 def test_sweep_links_what_freescout_gave_up_on_during_a_bridge_outage(
-    fs: FreeScout, gh: GitHub, start_bridge: StartBridge
+    deployment: Deployment, fs: FreeScout, gh: GitHub, start_bridge: StartBridge
 ) -> None:
-    fs.post("/_sim/webhooks", {"url": "http://127.0.0.1:9/api/webhooks/freescout/support", "events": EVENTS})
+    fs.register_webhook(f"{NOWHERE}/api/webhooks/freescout/support", EVENTS)
     conv = fs.email(tags=["bug"])
     fs.wait_idle()  # ten failed attempts, then FreeScout drops the event
     attempts = [d for d in fs.deliveries() if d.get("event") == "convo.created"]
     assert len(attempts) == 10 and attempts[-1]["dropped"]
     bridge = start_bridge(register=False)
-    done = subprocess.run(
-        [sys.executable, "-m", "bridge", "sweep", "--json"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env=bridge_env(fs.url, gh.url),
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    deployment.sweep()
     assert fs.field(conv["id"]) == gh.issues()[0]["html_url"]
-    assert markers_per_conversation(gh) == {conv["id"]: 1}
+    assert gh.markers_per_conversation() == {conv["id"]: 1}
     assert bridge.deliveries_logged() == []
 
 
@@ -80,13 +53,15 @@ def test_sweep_racing_webhooks_in_one_process_yields_one_issue_each(
     fs.wait_idle()
     wait_for(lambda: all(fs.field(cid) for cid in ids))
     time.sleep(0.5)  # let one more sweep pass run over the linked conversations
-    assert markers_per_conversation(gh) == dict.fromkeys(ids, 1)
+    assert gh.markers_per_conversation() == dict.fromkeys(ids, 1)
     assert all(len(fs.bot_notes(cid)) == 1 for cid in ids)
 
 
-def test_two_concurrent_sweeps_on_one_host_take_turns(fs: FreeScout, gh: GitHub) -> None:
+def test_two_concurrent_sweeps_on_one_host_take_turns(
+    deployment: Deployment, fs: FreeScout, gh: GitHub
+) -> None:
     ids = [fs.email(subject=f"Bug {n}", tags=["bug"])["id"] for n in range(4)]  # no webhook registered
-    env = bridge_env(fs.url, gh.url)
+    env = deployment.env
     sweeps = [
         subprocess.Popen(
             [sys.executable, "-m", "bridge", "sweep", "--json"],
@@ -100,27 +75,21 @@ def test_two_concurrent_sweeps_on_one_host_take_turns(fs: FreeScout, gh: GitHub)
     ]
     outputs = [p.communicate(timeout=120) for p in sweeps]
     assert all(p.returncode == 0 for p in sweeps), outputs
-    assert markers_per_conversation(gh) == dict.fromkeys(ids, 1)
+    assert gh.markers_per_conversation() == dict.fromkeys(ids, 1)
     assert all(fs.field(cid) for cid in ids)
 
 
-def test_flag_off_sweep_only_reports(fs: FreeScout, gh: GitHub) -> None:
+def test_flag_off_sweep_only_reports(deployment: Deployment, fs: FreeScout, gh: GitHub) -> None:
     conv = fs.email(tags=["bug"])
-    done = subprocess.run(
-        [sys.executable, "-m", "bridge", "sweep"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env=bridge_env(fs.url, gh.url, FLAG_FREESCOUT_GITHUB_AUTOLINK="false"),
-    )
+    done = deployment.cli("sweep", FLAG_FREESCOUT_GITHUB_AUTOLINK="false")
     assert done.returncode == 0, done.stderr
     assert gh.writes() == [] and fs.field(conv["id"]) == ""
-    assert all(r["method"] == "GET" for r in fs.api_requests())
+    assert all(r["method"] == "GET" for r in fs.requests())
 
 
-def test_sweep_never_links_a_ticket_an_agent_unlinked(fs: FreeScout, gh: GitHub, tmp_path: Path) -> None:
+def test_sweep_never_links_a_ticket_an_agent_unlinked(
+    deployment: Deployment, fs: FreeScout, gh: GitHub
+) -> None:
     kept, unlinked = (fs.email(subject=f"Bug {n}", tags=["bug"])["id"] for n in range(2))  # no webhook
     field_id = next(
         f["id"] for f in fs.conversation(unlinked)["customFields"] if f["name"] == "github_issue_url"
@@ -129,15 +98,6 @@ def test_sweep_never_links_a_ticket_an_agent_unlinked(fs: FreeScout, gh: GitHub,
         f"/_sim/conversations/{unlinked}/custom-fields",
         {"customFields": [{"id": field_id, "value": "unlinked"}]},
     )
-    done = subprocess.run(
-        [sys.executable, "-m", "bridge", "sweep", "--json"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env=bridge_env(fs.url, gh.url, TMPDIR=str(tmp_path)),  # this test's own host sweep lock
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert markers_per_conversation(gh) == {kept: 1}
+    deployment.sweep()  # the deployment's own TMPDIR: this test's own host sweep lock
+    assert gh.markers_per_conversation() == {kept: 1}
     assert fs.field(unlinked) == "unlinked" and fs.bot_notes(unlinked) == []

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.rig import Rig, open_rig
+from tests.faults.rig import open_rig
+from tests.harness import Deployment
 
 
 @pytest.fixture
-def rig(tmp_path: Path) -> Iterator[Rig]:
+def rig(tmp_path: Path) -> Iterator[Deployment]:
     """Fresh simulators, FreeScout retrying on a compressed schedule; start the bridge yourself."""
     with open_rig(tmp_path) as fresh:
         yield fresh

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.harness import ROOT
-from tests.faults.rig import Rig, bridge_config, open_rig, wait_for
+from tests.faults.rig import bridge_config, open_rig
+from tests.harness import Deployment, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -29,37 +30,37 @@ ISSUES_PATH = r"^/repos/acme/app/issues$"
 
 
 @pytest.fixture
-def patient_rig(tmp_path: Path) -> Iterator[Rig]:
+def patient_rig(tmp_path: Path) -> Iterator[Deployment]:
     """The web process waits out the slow create instead of timing out (GitHub client timeout 30 s)."""
     with open_rig(tmp_path, config=bridge_config(gh_timeout=30)) as rig:
         yield rig
 
 
-def creates_sent(rig: Rig) -> int:
+def creates_sent(rig: Deployment) -> int:
     return sum(r["method"] == "POST" and r["path"].endswith("/issues") for r in rig.gh.requests())
 
 
-def raced_conversation(rig: Rig) -> int:
+def raced_conversation(rig: Deployment) -> int:
     """A tagged ticket whose webhook create is held at GitHub; returns once that create is in flight."""
-    rig.fault("github", method="POST", path=ISSUES_PATH, kind="slow", delay=CREATE_TAKES)
+    rig.gh.fault(method="POST", path=ISSUES_PATH, kind="slow", delay=CREATE_TAKES)
     conversation_id = int(rig.fs.email(subject="raced", tags=["bug"])["id"])
     wait_for(lambda: creates_sent(rig) >= 1, what="the webhook's create reaching GitHub")
     return conversation_id
 
 
-def assert_linked_once(rig: Rig, conversation_id: int) -> None:
-    issues = rig.issues_for(conversation_id)
+def assert_linked_once(rig: Deployment, conversation_id: int) -> None:
+    issues = rig.gh.issues_for(conversation_id)
     assert len(issues) == 1, f"{len(issues)} issues for one conversation"
     assert rig.fs.field(conversation_id) == issues[0]["html_url"]
     assert len(rig.fs.bot_notes(conversation_id)) == 1
 
 
-def test_sweep_process_racing_an_in_flight_webhook_create_opens_one_issue(patient_rig: Rig) -> None:
+def test_sweep_process_racing_an_in_flight_webhook_create_opens_one_issue(patient_rig: Deployment) -> None:
     """The sweep command hands the pass to the web process, whose lock waits for the webhook's create."""
     rig = patient_rig
     bridge = rig.start_bridge(BRIDGE_ADMIN_TOKEN=ADMIN_TOKEN)
     conversation_id = raced_conversation(rig)
-    report = rig.sweep_cli(BRIDGE_URL=bridge.url, BRIDGE_ADMIN_TOKEN=ADMIN_TOKEN)  # create still in flight
+    report = rig.sweep(BRIDGE_URL=bridge.url, BRIDGE_ADMIN_TOKEN=ADMIN_TOKEN)  # create still in flight
     rig.settle()
 
     assert report["via"] == bridge.url and report["joined"] is False
@@ -76,29 +77,38 @@ def test_sweep_process_racing_an_in_flight_webhook_create_opens_one_issue(patien
     "web process is up, and cannot see a create still in flight there, so both create (runbooks/deploy.md "
     "section 4: --local only when the web process is down; with BRIDGE_URL set it is refused)",
 )
-def test_local_sweep_process_racing_an_in_flight_webhook_create_opens_one_issue(patient_rig: Rig) -> None:
+def test_local_sweep_process_racing_an_in_flight_webhook_create_opens_one_issue(
+    patient_rig: Deployment,
+) -> None:
     rig = patient_rig
     bridge = rig.start_bridge(BRIDGE_ADMIN_TOKEN=ADMIN_TOKEN)
     conversation_id = raced_conversation(rig)
     assert bridge.url  # up, but this command is not told where (no BRIDGE_URL)
-    report = rig.sweep_cli("--local")
+    report = rig.sweep("--local")
     rig.settle()
 
     assert report["via"] == "local"
     assert_linked_once(rig, conversation_id)
 
 
-def test_two_sweep_processes_share_the_web_process_pass_and_link_each_ticket_once(patient_rig: Rig) -> None:
+def test_two_sweep_processes_share_the_web_process_pass_and_link_each_ticket_once(
+    patient_rig: Deployment,
+) -> None:
     """The second command joins the pass the first one started; no webhooks, so the sweep does every link."""
     rig = patient_rig
     bridge = rig.start_bridge(register=False, BRIDGE_ADMIN_TOKEN=ADMIN_TOKEN)
     ids = [int(rig.fs.email(subject=f"Crash {n}", tags=["bug"])["id"]) for n in range(3)]
-    rig.fault("github", method="POST", path=ISSUES_PATH, kind="slow", delay=4.0)  # keeps the pass running
+    rig.gh.fault(method="POST", path=ISSUES_PATH, kind="slow", delay=4.0)  # keeps the pass running
     env = {**rig.env, "BRIDGE_URL": bridge.url, "BRIDGE_ADMIN_TOKEN": ADMIN_TOKEN}
 
     def sweep_process() -> subprocess.Popen[str]:
         return subprocess.Popen(
-            rig.sweep_argv(), env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            [sys.executable, "-m", "bridge", "sweep", "--json"],
+            env=env,
+            cwd=rig.tmp,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
 
     first = sweep_process()
@@ -114,7 +124,7 @@ def test_two_sweep_processes_share_the_web_process_pass_and_link_each_ticket_onc
     for report in reports:
         assert report["via"] == bridge.url
         assert report["candidates"] == 3 and report["outcomes"] == {"linked": 3}, report
-    assert rig.markers_per_conversation() == dict.fromkeys(ids, 1)
+    assert rig.gh.markers_per_conversation() == dict.fromkeys(ids, 1)
     for cid in ids:
         assert_linked_once(rig, cid)
     started = [json.loads(line) for line in bridge.log_lines() if '"sweep_started"' in line]

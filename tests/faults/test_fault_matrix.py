@@ -19,7 +19,8 @@ import httpx
 import pytest
 
 from sandbox.freescout_state import DEFAULT_RETRY_DELAYS
-from tests.faults.rig import Rig, bridge_config, open_rig
+from tests.faults.rig import bridge_config, open_rig
+from tests.harness import Deployment
 
 pytestmark = pytest.mark.e2e
 
@@ -84,7 +85,7 @@ CASES = [
 
 
 @pytest.fixture(scope="module")
-def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     tmp: Path = tmp_path_factory.mktemp("fault-matrix")
     config = bridge_config(unsure=UNSURE, fs_timeout=FS_TIMEOUT, gh_timeout=GH_TIMEOUT)
     with open_rig(tmp, retry_delays=DEFAULT_RETRY_DELAYS, config=config) as rig:
@@ -93,14 +94,14 @@ def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
 
 
 @pytest.fixture
-def matrix(shared: Rig) -> Iterator[Rig]:
+def matrix(shared: Deployment) -> Iterator[Deployment]:
     shared.settle()
     yield shared
     shared.clear_faults()
     shared.settle()
 
 
-def timeouts(rig: Rig, step: Step) -> float:
+def timeouts(rig: Deployment, step: Step) -> float:
     """How many of the bridge's calls for ``step`` ended in a client timeout (from its ``/metrics``)."""
     text = httpx.get(f"{rig.bridges[0].url}/metrics", timeout=10).text
     labels = f'api="{step.api}",operation="{step.operation}",status="timeout"'
@@ -108,33 +109,33 @@ def timeouts(rig: Rig, step: Step) -> float:
     return float(found.group(1)) if found else 0.0
 
 
-def _link(rig: Rig, subject: str) -> int:
+def _link(rig: Deployment, subject: str) -> int:
     conversation_id = int(rig.fs.email(subject=subject, tags=["bug"])["id"])
     rig.settle()
     return conversation_id
 
 
 @pytest.mark.parametrize(("step", "fault"), CASES)
-def test_one_link_after_the_fault_clears(matrix: Rig, step: Step, fault: str) -> None:
+def test_one_link_after_the_fault_clears(matrix: Deployment, step: Step, fault: str) -> None:
     rig = matrix
     subject = f"matrix {step.name} {fault}"
     conversation_id = _link(rig, subject) if step.closing else 0
     timeouts_before = timeouts(rig, step)
-    rig.fault(step.api, method=step.method, path=step.path, times=times(step, fault), **FAULTS[fault])
+    rig.sim(step.api).fault(method=step.method, path=step.path, times=times(step, fault), **FAULTS[fault])
     if step.closing:
         rig.fs.post(f"/_sim/conversations/{conversation_id}/agent-status", {"status": "closed", "userId": 3})
         rig.settle()
     else:
         conversation_id = _link(rig, subject)
 
-    fired = [f["fired"] for f in rig.faults(step.api)]
+    fired = [f["fired"] for f in rig.sim(step.api).faults()]
     assert fired and fired[0] >= 1, "the fault never hit its step"
     if fault == "timeout":
         assert timeouts(rig, step) > timeouts_before, "the bridge's client did not time out"
-    issues = rig.issues_for(conversation_id)
+    issues = rig.gh.issues_for(conversation_id)
     assert len(issues) == 1, f"{len(issues)} issues carry the marker of conversation {conversation_id}"
     assert rig.fs.field(conversation_id) == issues[0]["html_url"]
     assert len(rig.fs.bot_notes(conversation_id)) == 1
     if step.closing:
         assert len(rig.closing_comments(conversation_id)) == 1
-    assert rig.violations() == 0
+    assert rig.gh.violations() == 0

@@ -9,27 +9,27 @@ import httpx
 import pytest
 
 from sandbox import freescout_sim
-from sandbox.serve import ServerThread
+from tests.harness import FreeScout, running_freescout
 
 API_KEY = freescout_sim.FreeScoutSimConfig.api_key
 NOTE = {"type": "note", "text": "<p>hello</p>", "user": 9}
 
 
 @pytest.fixture
-def freescout() -> Iterator[ServerThread]:
-    with ServerThread(freescout_sim.create_app(freescout_sim.FreeScoutSimConfig(retry_delays=()))) as server:
-        yield server
+def freescout() -> Iterator[FreeScout]:
+    with running_freescout(freescout_sim.FreeScoutSimConfig(retry_delays=())) as sim:
+        yield sim
 
 
 @pytest.fixture
-def api(freescout: ServerThread) -> Iterator[httpx.Client]:
+def api(freescout: FreeScout) -> Iterator[httpx.Client]:
     headers = {"X-FreeScout-API-Key": API_KEY, "Accept": "application/json"}
     with httpx.Client(base_url=freescout.url, headers=headers, timeout=10) as client:
         yield client
 
 
 @pytest.fixture
-def control(freescout: ServerThread) -> Iterator[httpx.Client]:
+def control(freescout: FreeScout) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=freescout.url, timeout=10) as client:
         yield client
 
@@ -110,7 +110,7 @@ def test_rate_429_with_and_without_retry_after(api: httpx.Client, control: httpx
 
 
 def test_slow_write_lands_even_after_the_client_gave_up(
-    freescout: ServerThread, api: httpx.Client, control: httpx.Client, conversation: int
+    freescout: FreeScout, api: httpx.Client, control: httpx.Client, conversation: int
 ) -> None:
     fault(control, method="POST", path=r"/threads$", kind="slow", delay=0.5)
     with pytest.raises(httpx.ReadTimeout):

@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 
-from tests.faults.rig import Rig, open_rig, send_copies, wait_for
+from tests.faults.rig import open_rig, send_copies
+from tests.harness import Deployment, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -68,28 +69,30 @@ CASES = [
 
 
 @pytest.fixture
-def no_retry_rig(tmp_path: Path) -> Iterator[Rig]:
+def no_retry_rig(tmp_path: Path) -> Iterator[Deployment]:
     """FreeScout makes one attempt per event: only the recovery under test can finish a link."""
     with open_rig(tmp_path, retry_delays=()) as rig:
         yield rig
 
 
-def _recorded(rig: Rig, method: str, suffix: str) -> bool:
-    return any(r["method"] == method and r["path"].endswith(suffix) for r in rig.fs.api_requests())
+def _recorded(rig: Deployment, method: str, suffix: str) -> bool:
+    return any(r["method"] == method and r["path"].endswith(suffix) for r in rig.fs.requests())
 
 
 @pytest.mark.parametrize(("point", "recovery"), CASES)
-def test_kill9_between_writes_is_finished_once(no_retry_rig: Rig, point: KillPoint, recovery: str) -> None:
+def test_kill9_between_writes_is_finished_once(
+    no_retry_rig: Deployment, point: KillPoint, recovery: str
+) -> None:
     rig = no_retry_rig
     bridge = rig.start_bridge()
-    rig.fault("freescout", **point.fault)
+    rig.fs.fault(**point.fault)
     conversation_id = int(rig.fs.email(subject=f"kill {point.name}", tags=["bug"])["id"])
     method = point.fault["method"]
     suffix = "/custom_fields" if "custom_fields" in point.fault["path"] else "/threads"
     wait_for(lambda: _recorded(rig, method, suffix), what="the request at the kill point")
     bridge.kill9()
 
-    held = (len(rig.issues_for(conversation_id)), rig.fs.field(conversation_id) != "")
+    held = (len(rig.gh.issues_for(conversation_id)), rig.fs.field(conversation_id) != "")
     assert held == (point.issues, point.field_set)
     assert len(rig.fs.bot_notes(conversation_id)) == point.notes
     rig.clear_faults()
@@ -100,7 +103,7 @@ def test_kill9_between_writes_is_finished_once(no_retry_rig: Rig, point: KillPoi
         first = next(d["index"] for d in rig.fs.deliveries() if d["event"] == "convo.created")
         assert rig.fs.post("/_sim/redeliver", {"index": first})["status"] == 200
     elif recovery == "sweep-cli":
-        report = rig.sweep_cli()
+        report = rig.sweep()
         assert report["exit_code"] == 0
     else:
         rig.start_bridge(register=False, SWEEP_INTERVAL_SECONDS="1")
@@ -111,11 +114,11 @@ def test_kill9_between_writes_is_finished_once(no_retry_rig: Rig, point: KillPoi
         )
     rig.settle()
 
-    issues = rig.issues_for(conversation_id)
+    issues = rig.gh.issues_for(conversation_id)
     assert len(issues) == 1
     assert rig.fs.field(conversation_id) == issues[0]["html_url"]
     assert len(rig.fs.bot_notes(conversation_id)) == 1
-    assert rig.violations() == 0
+    assert rig.gh.violations() == 0
 
 
 #: 50 copies of one delivery sent at the same instant, 20 times over (a fresh conversation each trial).
@@ -123,7 +126,7 @@ COPIES = 50
 TRIALS = 20
 
 
-async def _storms(rig: Rig, url: str) -> list[int]:
+async def _storms(rig: Deployment, url: str) -> list[int]:
     """One storm per trial, on a fresh conversation; returns the conversation ids."""
     conversations = []
     for trial in range(TRIALS):
@@ -134,14 +137,14 @@ async def _storms(rig: Rig, url: str) -> list[int]:
     return conversations
 
 
-def test_fifty_identical_deliveries_at_once_link_one_issue(rig: Rig) -> None:
+def test_fifty_identical_deliveries_at_once_link_one_issue(rig: Deployment) -> None:
     bridge = rig.start_bridge(register=False)  # no webhook: the test sends the copies itself
     for conversation_id in asyncio.run(_storms(rig, bridge.webhook_url())):
-        issues = rig.issues_for(conversation_id)
+        issues = rig.gh.issues_for(conversation_id)
         assert len(issues) == 1
         assert rig.fs.field(conversation_id) == issues[0]["html_url"]
         assert len(rig.fs.bot_notes(conversation_id)) == 1
     linked = [d for d in bridge.deliveries_logged() if d.get("outcome") == "linked"]
     assert len(linked) == TRIALS
-    assert set(rig.markers_per_conversation().values()) == {1}
-    assert rig.violations() == 0
+    assert set(rig.gh.markers_per_conversation().values()) == {1}
+    assert rig.gh.violations() == 0

@@ -1,12 +1,11 @@
-"""Upstreams for the hardening tests: the local FreeScout simulator on a loopback port, a recording GitHub.
+"""Upstreams for the hardening tests: the local simulators on loopback ports, once per session.
 
-The simulator's ``GET /_sim/requests`` is the witness for "no upstream call": tests clear it after the
-bridge's start-up mailbox list and read it after the deliveries they drive.
+The FreeScout simulator's recorded requests are the witness for "no upstream call": tests clear them after
+the bridge's start-up mailbox list and read them after the deliveries they drive.
 """
 
 from __future__ import annotations
 
-import json
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,95 +17,34 @@ import pytest
 
 from bridge.github_api import IssueRef
 from bridge.settings import BridgeConfig, Settings, load_settings
-from sandbox import freescout_sim, github_sim
-from sandbox.freescout_sim import FreeScoutSimConfig
-from sandbox.github_sim import GitHubSimConfig
-from sandbox.serve import ServerThread
-from tests.helpers import SECRET
+from tests.harness import NOWHERE, REPO, FreeScout, GitHub, deployment_env, running_freescout, running_github
 
-FS = FreeScoutSimConfig()
-GITHUB_TOKEN = GitHubSimConfig().token
 ADMIN_TOKEN = "admin-token-5e1f9c0b7a"
-REPOSITORY = "acme/app"
-
-
-@dataclass
-class Sim:
-    """A running simulator: its base URL and its control plane."""
-
-    url: str
-
-    def requests(self) -> list[dict[str, Any]]:
-        return list(httpx.get(f"{self.url}/_sim/requests").json()["requests"])
-
-    def clear_requests(self) -> None:
-        httpx.delete(f"{self.url}/_sim/requests").raise_for_status()
-
-    def state(self) -> dict[str, Any]:
-        return dict(httpx.get(f"{self.url}/_sim/state").json())
-
-    def api(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        """FreeScout's REST API (the API answers in PHP-style ASCII JSON, so any text survives)."""
-        response = httpx.request(
-            method,
-            f"{self.url}/api{path}",
-            content=json.dumps(body),
-            headers={
-                "Content-Type": "application/json",
-                "Accept": "application/json",
-                "X-FreeScout-API-Key": FS.api_key,
-            },
-        )
-        response.raise_for_status()
-        return dict(response.json()) if response.content else {}
-
-    def control(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        content = json.dumps(
-            body
-        )  # ASCII-escaped, so lone surrogates travel as "\\ud800" like PHP sends them
-        response = httpx.post(
-            f"{self.url}/_sim{path}", content=content, headers={"Content-Type": "application/json"}
-        )
-        response.raise_for_status()
-        return dict(response.json()) if response.content else {}
 
 
 @pytest.fixture(scope="session")
-def freescout() -> Iterator[Sim]:
-    with ServerThread(freescout_sim.create_app(FS)) as server:
-        yield Sim(server.url)
+def freescout() -> Iterator[FreeScout]:
+    with running_freescout() as sim:
+        yield sim
 
 
 @pytest.fixture(scope="session")
-def github() -> Iterator[Sim]:
-    with ServerThread(github_sim.create_app(GitHubSimConfig())) as server:
-        yield Sim(server.url)
+def github() -> Iterator[GitHub]:
+    with running_github() as sim:
+        yield sim
 
 
-def bridge_env(freescout_url: str, github_url: str = "http://127.0.0.1:9") -> dict[str, str]:
-    return {
-        "FREESCOUT_URL": freescout_url,
-        "FREESCOUT_API_KEY": FS.api_key,
-        "FREESCOUT_WEBHOOK_SECRET": SECRET,
-        "FREESCOUT_BOT_USER_ID": str(FS.bot_user_id),
-        "GITHUB_REPOSITORY": REPOSITORY,
-        "GITHUB_API_URL": github_url,
-        "GITHUB_ISSUE_BOT_TOKEN": GITHUB_TOKEN,
-        "BRIDGE_ADMIN_TOKEN": ADMIN_TOKEN,
-        "FLAG_FREESCOUT_GITHUB_AUTOLINK": "true",
-        "SWEEP_INTERVAL_SECONDS": "0",
-    }
-
-
-def bridge_settings(freescout_url: str, github_url: str = "http://127.0.0.1:9", **config: Any) -> Settings:
-    return load_settings(bridge_env(freescout_url, github_url), config=BridgeConfig(**config))
+def bridge_settings(freescout_url: str, github_url: str = NOWHERE, **config: Any) -> Settings:
+    """The web process's settings for an in-process app, with ``config`` in place of the TOML."""
+    env = deployment_env(freescout_url, github_url, BRIDGE_ADMIN_TOKEN=ADMIN_TOKEN)
+    return load_settings(env, config=BridgeConfig(**config))
 
 
 @dataclass
 class RecordingGitHub:
     """Stands in for ``GitHubIssues`` where a test needs to count GitHub calls, not to see issues."""
 
-    repository: str = REPOSITORY
+    repository: str = REPO
     calls: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
 
     def probe(self) -> dict[str, Any]:

@@ -23,8 +23,8 @@ from bridge import logs
 from bridge.app import create_app
 from bridge.settings import load_settings
 from sandbox.serve import ServerThread
-from tests.hardening.conftest import ADMIN_TOKEN, REPOSITORY, Sim, bridge_env, bridge_settings
-from tests.hardening.procfile import UvicornBridge
+from tests.hardening.conftest import ADMIN_TOKEN, bridge_settings
+from tests.harness import REPO, Bridge, FreeScout, deployment_env
 from tests.helpers import fixture, signed
 
 pytestmark = pytest.mark.e2e
@@ -42,7 +42,7 @@ class InjectedBug(Exception):
 class BrokenGitHub:
     """Stands in for ``GitHubIssues``: every method raises, whatever the linker calls first."""
 
-    repository = REPOSITORY
+    repository = REPO
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
         def broken(*_args: Any, **_kwargs: Any) -> Any:
@@ -58,7 +58,7 @@ def app() -> Any:
     return create_app(settings, github=BrokenGitHub())  # type: ignore[arg-type]
 
 
-def tagged_delivery(freescout: Sim) -> tuple[bytes, dict[str, str]]:
+def tagged_delivery(freescout: FreeScout) -> tuple[bytes, dict[str, str]]:
     """A conversation that reaches GitHub: tagged ``bug`` in a handled mailbox, with the customer's text."""
     conv = freescout.api(
         "POST",
@@ -91,7 +91,7 @@ def assert_answered(answer: httpx.Response) -> None:
     }
 
 
-def test_a_bug_in_a_delivery_is_answered_in_json_logged_and_counted(freescout: Sim) -> None:
+def test_a_bug_in_a_delivery_is_answered_in_json_logged_and_counted(freescout: FreeScout) -> None:
     settings = bridge_settings(freescout.url)
     with structlog.testing.capture_logs(processors=logs.processors()) as captured:
         with (
@@ -115,9 +115,10 @@ def test_a_bug_in_a_delivery_is_answered_in_json_logged_and_counted(freescout: S
     assert METRIC in metrics
 
 
-def test_a_bug_is_answered_by_the_procfile_process_too(freescout: Sim, tmp_path: Path) -> None:
-    bridge = UvicornBridge(bridge_env(freescout.url), tmp_path / "bridge.log")
-    bridge.args[bridge.args.index("bridge.app:app_from_env")] = f"{__name__}:app"
+def test_a_bug_is_answered_by_the_procfile_process_too(freescout: FreeScout, tmp_path: Path) -> None:
+    env = deployment_env(freescout.url, BRIDGE_ADMIN_TOKEN=ADMIN_TOKEN)
+    bridge = Bridge(env, tmp_path / "bridge.log", procfile=True)
+    bridge.app = f"{__name__}:app"
     with bridge:
         raw, headers = tagged_delivery(freescout)
         answer = httpx.post(f"{bridge.url}{ROUTE}", content=raw, headers=headers, timeout=20)

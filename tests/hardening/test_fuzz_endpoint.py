@@ -19,8 +19,9 @@ from starlette.requests import Request
 from bridge.app import RequestError, create_app, read_body
 from bridge.signature import sign_freescout
 from sandbox.serve import ServerThread
-from tests.hardening.conftest import RecordingGitHub, Sim, assert_refusal, bridge_settings, loopback_client
+from tests.hardening.conftest import RecordingGitHub, assert_refusal, bridge_settings, loopback_client
 from tests.hardening.strategies import HOSTILE_BODIES, event_names, fuzz, mutated_conversations, raw_bodies
+from tests.harness import FreeScout
 from tests.helpers import SECRET, signed
 
 ROUTE = "/api/webhooks/freescout/support"
@@ -36,15 +37,17 @@ def header_value(text: str) -> bytes:
 
 
 class Harness:
-    def __init__(self, client: httpx.Client, freescout: Sim, github: RecordingGitHub, seeded: list[int]):
+    def __init__(
+        self, client: httpx.Client, freescout: FreeScout, github: RecordingGitHub, seeded: list[int]
+    ):
         self.client, self.freescout, self.github, self.seeded = client, freescout, github, seeded
 
 
 @pytest.fixture(scope="module")
-def harness(freescout: Sim) -> Iterator[Harness]:
+def harness(freescout: FreeScout) -> Iterator[Harness]:
     seeded = [
-        freescout.control(
-            "/conversations",
+        freescout.post(
+            "/_sim/conversations",
             {
                 "mailboxId": box,
                 "customerEmail": f"fuzz{box}@example.com",

@@ -17,7 +17,8 @@ from bridge import text
 from bridge.app import create_app
 from bridge.vocab import conversation_ids_in
 from sandbox.serve import ServerThread
-from tests.hardening.conftest import Sim, bridge_settings, loopback_client
+from tests.hardening.conftest import bridge_settings, loopback_client
+from tests.harness import FreeScout, GitHub
 from tests.helpers import fixture, signed
 
 pytestmark = pytest.mark.e2e
@@ -31,7 +32,7 @@ HOSTILE = (
 
 
 class Linker:
-    def __init__(self, client: Any, freescout: Sim, github: Sim) -> None:
+    def __init__(self, client: Any, freescout: FreeScout, github: GitHub) -> None:
         self.client, self.freescout, self.github = client, freescout, github
 
     def link(self, subject: str, body_html: str) -> dict[str, Any]:
@@ -63,7 +64,7 @@ class Linker:
 
 
 @pytest.fixture(scope="module")
-def linker(freescout: Sim, github: Sim) -> Iterator[Linker]:
+def linker(freescout: FreeScout, github: GitHub) -> Iterator[Linker]:
     settings = bridge_settings(
         freescout.url,
         github.url,

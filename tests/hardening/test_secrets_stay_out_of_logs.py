@@ -23,13 +23,11 @@ from bridge import logs
 from bridge.app import create_app
 from bridge.settings import BridgeConfig, load_settings
 from bridge.signature import sign_freescout
-from sandbox import freescout_sim, github_sim
 from sandbox.freescout_sim import FreeScoutSimConfig
 from sandbox.github_sim import GitHubSimConfig
 from sandbox.phpjson import dumps as php_json
 from sandbox.serve import ServerThread
-from tests.hardening.conftest import Sim, bridge_env
-from tests.hardening.procfile import UvicornBridge
+from tests.harness import Bridge, FreeScout, GitHub, deployment_env, running_freescout, running_github
 from tests.helpers import fixture
 
 pytestmark = pytest.mark.e2e
@@ -44,28 +42,26 @@ ROUTE = "/api/webhooks/freescout/support"
 
 
 @pytest.fixture(scope="module")
-def sims() -> Iterator[tuple[Sim, Sim]]:
-    fs_app = freescout_sim.create_app(FreeScoutSimConfig(api_key=FS_KEY, webhook_secret=WEBHOOK_SECRET))
-    gh_app = github_sim.create_app(GitHubSimConfig(token=GH_TOKEN))
-    with ServerThread(fs_app) as fs, ServerThread(gh_app) as gh:
-        yield Sim(fs.url), Sim(gh.url)
+def sims() -> Iterator[tuple[FreeScout, GitHub]]:
+    with (
+        running_freescout(FreeScoutSimConfig(api_key=FS_KEY, webhook_secret=WEBHOOK_SECRET)) as fs,
+        running_github(GitHubSimConfig(token=GH_TOKEN)) as gh,
+    ):
+        yield fs, gh
 
 
-def planted_env(fs: Sim, gh: Sim, **overrides: str) -> dict[str, str]:
-    env = bridge_env(fs.url, gh.url)
-    env.update(
-        FREESCOUT_API_KEY=FS_KEY,
-        FREESCOUT_WEBHOOK_SECRET=WEBHOOK_SECRET,
-        GITHUB_ISSUE_BOT_TOKEN=GH_TOKEN,
-        BRIDGE_ADMIN_TOKEN=ADMIN_TOKEN,
-        LOG_LEVEL="DEBUG",
-        PYTHONUNBUFFERED="1",
-    )
-    env.update(overrides)
-    return env
+def planted_env(fs: FreeScout, gh: GitHub, **overrides: str) -> dict[str, str]:
+    planted = {
+        "FREESCOUT_API_KEY": FS_KEY,
+        "FREESCOUT_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "GITHUB_ISSUE_BOT_TOKEN": GH_TOKEN,
+        "BRIDGE_ADMIN_TOKEN": ADMIN_TOKEN,
+        "LOG_LEVEL": "DEBUG",
+    }
+    return deployment_env(fs.url, gh.url, **{**planted, **overrides})
 
 
-def new_conversation(fs: Sim, tags: list[str]) -> dict[str, Any]:
+def new_conversation(fs: FreeScout, tags: list[str]) -> dict[str, Any]:
     headers = {"X-FreeScout-API-Key": FS_KEY, "Accept": "application/json"}
     body = {
         "type": "email",
@@ -95,7 +91,7 @@ def delivery(
 
 
 def drive_every_path(
-    post: Callable[..., httpx.Response], get: Callable[..., httpx.Response], fs: Sim, gh: Sim
+    post: Callable[..., httpx.Response], get: Callable[..., httpx.Response], fs: FreeScout, gh: GitHub
 ) -> list[int]:
     """One of each: link, close, GitHub 503, GitHub 401, bad signatures, admin endpoints. Returns statuses."""
     statuses = []
@@ -140,10 +136,12 @@ def assert_clean(text: str) -> None:
     assert "planted.customer" not in text
 
 
-def test_uvicorn_output_carries_no_secret_or_customer_email(sims: tuple[Sim, Sim], tmp_path: Path) -> None:
+def test_uvicorn_output_carries_no_secret_or_customer_email(
+    sims: tuple[FreeScout, GitHub], tmp_path: Path
+) -> None:
     fs, gh = sims
     with (
-        UvicornBridge(planted_env(fs, gh), tmp_path / "bridge.log") as bridge,
+        Bridge(planted_env(fs, gh), tmp_path / "bridge.log", procfile=True) as bridge,
         httpx.Client(base_url=bridge.url, timeout=20) as client,
     ):
         statuses = drive_every_path(
@@ -156,10 +154,12 @@ def test_uvicorn_output_carries_no_secret_or_customer_email(sims: tuple[Sim, Sim
     assert sum(1 for x in lines if x.get("msg") == "delivery") >= 8  # the witness saw the deliveries
 
 
-def test_a_rejected_freescout_api_key_is_named_not_printed(sims: tuple[Sim, Sim], tmp_path: Path) -> None:
+def test_a_rejected_freescout_api_key_is_named_not_printed(
+    sims: tuple[FreeScout, GitHub], tmp_path: Path
+) -> None:
     fs, gh = sims
     env = planted_env(fs, gh, FREESCOUT_API_KEY=WRONG_FS_KEY)
-    with UvicornBridge(env, tmp_path / "bridge.log") as bridge:
+    with Bridge(env, tmp_path / "bridge.log", procfile=True) as bridge:
         conv = new_conversation(fs, ["bug"])
         answer = httpx.post(
             f"{bridge.url}{ROUTE}", content=delivery(conv)[0], headers=delivery(conv)[1], timeout=20
@@ -171,7 +171,7 @@ def test_a_rejected_freescout_api_key_is_named_not_printed(sims: tuple[Sim, Sim]
     assert_clean(output)
 
 
-def test_captured_structlog_events_carry_no_secret_or_customer_email(sims: tuple[Sim, Sim]) -> None:
+def test_captured_structlog_events_carry_no_secret_or_customer_email(sims: tuple[FreeScout, GitHub]) -> None:
     fs, gh = sims
     settings = load_settings(planted_env(fs, gh), config=BridgeConfig(github_write_spacing_seconds=0.0))
     logs.REDACTOR.add_secrets(settings.secrets())  # what app_from_env does through logs.configure

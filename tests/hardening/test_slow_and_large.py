@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.hardening.conftest import Sim, bridge_env
-from tests.hardening.procfile import RawResponse, UvicornBridge, raw_exchange
+from tests.hardening.raw_http import RawResponse, raw_exchange
+from tests.harness import Bridge, FreeScout, deployment_env
 from tests.helpers import fixture, signed
 
 pytestmark = pytest.mark.e2e
@@ -24,15 +24,15 @@ PATH = "/api/webhooks/freescout/support"
 
 @pytest.fixture(scope="module", params=["procfile", "h11", "httptools"])
 def bridge(
-    request: pytest.FixtureRequest, freescout: Sim, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[UvicornBridge]:
+    request: pytest.FixtureRequest, freescout: FreeScout, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Bridge]:
     """The Procfile's command as is, then forced onto each HTTP parser uvicorn can use."""
     tmp = tmp_path_factory.mktemp("slow")
     config = tmp / "bridge.toml"
     config.write_text(f"[limits]\nmax_body_bytes = {LIMIT}\nbody_read_timeout_seconds = 1.0\n")
-    env = {**bridge_env(freescout.url), "BRIDGE_CONFIG": str(config), "PYTHONUNBUFFERED": "1"}
+    env = deployment_env(freescout.url, BRIDGE_CONFIG=str(config))
     extra = [] if request.param == "procfile" else ["--http", request.param]
-    with UvicornBridge(env, tmp / "bridge.log", extra) as running:
+    with Bridge(env, tmp / "bridge.log", procfile=True, extra=extra) as running:
         yield running
 
 
@@ -57,38 +57,38 @@ def refused(response: RawResponse, status: int, error: str) -> None:
     assert set(body) == {"error", "message"} and body["error"] == error, body
 
 
-def test_a_body_trickling_past_the_deadline_gets_408(bridge: UvicornBridge) -> None:
+def test_a_body_trickling_past_the_deadline_gets_408(bridge: Bridge) -> None:
     raw, _ = signed(fixture("convo.created.json"), "convo.created")
     trickle = [raw[i : i + 1] for i in range(len(raw))]  # one byte every 0.2 s: ~5 minutes in total
     refused(raw_exchange(bridge.port, head(len(raw)), trickle, pause=0.2), 408, "body_timeout")
 
 
-def test_a_client_that_stalls_after_the_headers_gets_408(bridge: UvicornBridge) -> None:
+def test_a_client_that_stalls_after_the_headers_gets_408(bridge: Bridge) -> None:
     refused(raw_exchange(bridge.port, head(1000) + b'{"id":'), 408, "body_timeout")
 
 
-def test_a_chunked_body_that_trickles_gets_408(bridge: UvicornBridge) -> None:
+def test_a_chunked_body_that_trickles_gets_408(bridge: Bridge) -> None:
     chunks = [b"1\r\n{\r\n"] * 200
     refused(raw_exchange(bridge.port, head(chunked=True), chunks, pause=0.2), 408, "body_timeout")
 
 
-def test_a_declared_oversized_body_gets_413_before_it_is_sent(bridge: UvicornBridge) -> None:
+def test_a_declared_oversized_body_gets_413_before_it_is_sent(bridge: Bridge) -> None:
     refused(raw_exchange(bridge.port, head(100 * 1024 * 1024)), 413, "body_too_large")
 
 
-def test_a_chunked_body_without_length_gets_413_once_it_passes_the_limit(bridge: UvicornBridge) -> None:
+def test_a_chunked_body_without_length_gets_413_once_it_passes_the_limit(bridge: Bridge) -> None:
     piece = b"x" * 8192
     chunks = [b"%x\r\n" % len(piece) + piece + b"\r\n"] * (4 * LIMIT // len(piece))
     refused(raw_exchange(bridge.port, head(chunked=True), chunks), 413, "body_too_large")
 
 
-def test_a_body_just_over_the_limit_gets_413_and_one_at_the_limit_is_read(bridge: UvicornBridge) -> None:
+def test_a_body_just_over_the_limit_gets_413_and_one_at_the_limit_is_read(bridge: Bridge) -> None:
     refused(raw_exchange(bridge.port, head(LIMIT + 1), [b"x" * (LIMIT + 1)]), 413, "body_too_large")
     at_limit = raw_exchange(bridge.port, head(LIMIT), [b"x" * LIMIT])
     refused(at_limit, 401, "invalid_signature")  # read in full, then refused for its missing signature
 
 
-def test_h11_caps_the_header_block(bridge: UvicornBridge, request: pytest.FixtureRequest) -> None:
+def test_h11_caps_the_header_block(bridge: Bridge, request: pytest.FixtureRequest) -> None:
     """With h11, uvicorn refuses a 1 MiB header block before the app runs (httptools would buffer it all).
 
     The cap bounds the *unparsed* buffer: a head that arrives whole in one read is parsed even when it is
@@ -112,7 +112,7 @@ def test_h11_caps_the_header_block(bridge: UvicornBridge, request: pytest.Fixtur
     assert bridge.output().count('"msg": "delivery"') == before  # the app never saw it
 
 
-def test_the_server_still_answers_normally_afterwards(bridge: UvicornBridge, tmp_path: Path) -> None:
+def test_the_server_still_answers_normally_afterwards(bridge: Bridge, tmp_path: Path) -> None:
     raw, headers = signed(fixture("convo.created.json", mailboxId=2, id=999_999), "convo.created")
     lines = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
     request = f"POST {PATH} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(raw)}\r\n{lines}\r\n".encode()

@@ -17,11 +17,9 @@ from collections.abc import Iterator
 import pytest
 
 from sandbox.github_sim import GitHubSimConfig
-from sandbox.github_sim import create_app as github_app
 from sandbox.real_freescout import RealFreeScout, Unavailable
-from sandbox.serve import ServerThread
 from tests.actions.payloads import REPOSITORY
-from tests.e2e.harness import REPO, GitHub
+from tests.harness import REPO, GitHub, running_github
 from tests.real_freescout.lane import Lane, LaneBridge
 
 
@@ -39,10 +37,8 @@ def real_fs() -> Iterator[RealFreeScout]:
 
 @pytest.fixture(scope="module")
 def gh() -> Iterator[GitHub]:
-    with ServerThread(github_app(GitHubSimConfig(repos=(REPO, REPOSITORY)))) as server:
-        sim = GitHub(server.url)
+    with running_github(GitHubSimConfig(repos=(REPO, REPOSITORY))) as sim:
         yield sim
-        sim.close()
 
 
 @pytest.fixture(scope="module")

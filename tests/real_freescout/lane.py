@@ -15,7 +15,7 @@ import httpx
 
 from bridge.vocab import conversation_ids_in
 from sandbox.real_freescout import Mailbox, RealFreeScout
-from tests.e2e.harness import EVENTS, ROOT, Bridge, GitHub, bridge_env
+from tests.harness import EVENTS, ROOT, Bridge, GitHub, deployment_env
 
 ADMIN_USER_ID = 1  # the admin ``RealFreeScout`` creates first: the agent of these tests
 ADMIN_TOKEN = "lane-admin-token"
@@ -28,7 +28,7 @@ class LaneBridge(Bridge):
         config = tmp / "bridge.toml"
         base = (ROOT / "config" / "bridge.toml").read_text()
         config.write_text(base.replace("mailboxes = []", 'mailboxes = ["support@example.com"]', 1))
-        env = bridge_env(
+        env = deployment_env(
             fs.url,
             gh.url,
             FREESCOUT_API_KEY=fs.api_key,

@@ -8,7 +8,6 @@ The bridge of Direction A is registered as FreeScout's webhook meanwhile, to pro
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.actions.payloads import ISSUE_URL, REPOSITORY, labeled
-from tests.e2e.harness import ROOT
+from tests.harness import ROOT, workflow_env
 from tests.real_freescout.lane import Lane
 
 pytestmark = pytest.mark.real_freescout
@@ -27,21 +26,17 @@ def run_sync(lane: Lane, tmp_path: Path, label: str) -> subprocess.CompletedProc
     event.write_text(json.dumps(labeled(label)), encoding="utf-8")
     summary = tmp_path / "summary.md"
     summary.write_text("", encoding="utf-8")
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "GITHUB_EVENT_NAME": "issues",
-        "GITHUB_EVENT_PATH": str(event),
-        "GITHUB_STEP_SUMMARY": str(summary),
-        "GITHUB_REPOSITORY": REPOSITORY,
-        "GITHUB_API_URL": lane.gh.url,
-        "GITHUB_TOKEN": lane.bridge.env["GITHUB_ISSUE_BOT_TOKEN"],
-        "FREESCOUT_URL": lane.fs.url,
-        "FREESCOUT_API_KEY": lane.fs.api_key,
-        "FREESCOUT_BOT_USER_ID": str(lane.fs.bot_user_id),
-        "FREESCOUT_OPS_MAILBOX": lane.mailbox("ops").email,
-        "FREESCOUT_TICKET_CUSTOMER_EMAIL": "engineering@example.com",
-        "FLAG_FREESCOUT_GITHUB_AUTOLINK": "true",
-    }
+    env = workflow_env(
+        lane.fs.url,
+        lane.gh.url,
+        GITHUB_EVENT_PATH=str(event),
+        GITHUB_STEP_SUMMARY=str(summary),
+        GITHUB_REPOSITORY=REPOSITORY,
+        GITHUB_TOKEN=lane.bridge.env["GITHUB_ISSUE_BOT_TOKEN"],
+        FREESCOUT_API_KEY=lane.fs.api_key,
+        FREESCOUT_BOT_USER_ID=str(lane.fs.bot_user_id),
+        FREESCOUT_OPS_MAILBOX=lane.mailbox("ops").email,
+    )
     script = Path(sys.executable).with_name("freescout-sync")
     argv = [str(script)] if script.exists() else [sys.executable, "-m", "bridge.actions.sync"]
     return subprocess.run(argv, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from sandbox.real_freescout import RealFreeScout
-from tests.e2e.harness import GitHub
+from tests.harness import GitHub
 from tests.real_freescout.lane import Lane, LaneBridge
 
 pytestmark = pytest.mark.real_freescout

@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from sandbox import freescout_sim, github_sim
 from sandbox.serve import ServerThread
+from tests.harness import FreeScout, GitHub, running_freescout, running_github
 
 API_KEY = freescout_sim.FreeScoutSimConfig.api_key
 FAST_RETRIES = (0.02,) * 9
@@ -68,13 +69,13 @@ def fs_config() -> freescout_sim.FreeScoutSimConfig:
 
 
 @pytest.fixture
-def freescout(fs_config: freescout_sim.FreeScoutSimConfig) -> Iterator[ServerThread]:
-    with ServerThread(freescout_sim.create_app(fs_config)) as server:
-        yield server
+def freescout(fs_config: freescout_sim.FreeScoutSimConfig) -> Iterator[FreeScout]:
+    with running_freescout(fs_config) as sim:
+        yield sim
 
 
 @pytest.fixture
-def fs(freescout: ServerThread) -> Iterator[httpx.Client]:
+def fs(freescout: FreeScout) -> Iterator[httpx.Client]:
     """A client speaking the FreeScout API the way docs/upstream/freescout.md §4 says to."""
     headers = {"X-FreeScout-API-Key": API_KEY, "Accept": "application/json"}
     with httpx.Client(base_url=freescout.url, headers=headers, timeout=10) as client:
@@ -82,7 +83,7 @@ def fs(freescout: ServerThread) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture
-def fs_control(freescout: ServerThread) -> Iterator[httpx.Client]:
+def fs_control(freescout: FreeScout) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=freescout.url, timeout=15) as client:
         yield client
 
@@ -102,13 +103,13 @@ def gh_config() -> github_sim.GitHubSimConfig:
 
 
 @pytest.fixture
-def github(gh_config: github_sim.GitHubSimConfig) -> Iterator[ServerThread]:
-    with ServerThread(github_sim.create_app(gh_config)) as server:
-        yield server
+def github(gh_config: github_sim.GitHubSimConfig) -> Iterator[GitHub]:
+    with running_github(gh_config) as sim:
+        yield sim
 
 
 @pytest.fixture
-def gh(github: ServerThread, gh_config: github_sim.GitHubSimConfig) -> Iterator[Github]:
+def gh(github: GitHub, gh_config: github_sim.GitHubSimConfig) -> Iterator[Github]:
     """PyGithub 2.10 as the service builds it, minus throttling and retries."""
     client = Github(
         auth=Auth.Token(gh_config.token),
@@ -123,14 +124,14 @@ def gh(github: ServerThread, gh_config: github_sim.GitHubSimConfig) -> Iterator[
 
 
 @pytest.fixture
-def gh_raw(github: ServerThread, gh_config: github_sim.GitHubSimConfig) -> Iterator[httpx.Client]:
+def gh_raw(github: GitHub, gh_config: github_sim.GitHubSimConfig) -> Iterator[httpx.Client]:
     headers = {"Authorization": f"token {gh_config.token}", "Accept": "application/vnd.github+json"}
     with httpx.Client(base_url=github.url, headers=headers, timeout=10) as client:
         yield client
 
 
 @pytest.fixture
-def gh_control(github: ServerThread) -> Iterator[httpx.Client]:
+def gh_control(github: GitHub) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=github.url, timeout=10) as client:
         yield client
 

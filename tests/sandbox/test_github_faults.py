@@ -11,7 +11,7 @@ import requests
 from github import Auth, Github, GithubException, GithubRetry, RateLimitExceededException
 
 from sandbox import github_sim
-from sandbox.serve import ServerThread
+from tests.harness import GitHub
 
 
 def fault(control: httpx.Client, **spec: Any) -> dict[str, Any]:
@@ -51,7 +51,7 @@ def test_lost_response_performs_the_write_but_hides_it(gh: Github, gh_control: h
 
 
 def test_lost_response_with_default_retry_creates_a_duplicate(
-    github: ServerThread, gh_control: httpx.Client
+    github: GitHub, gh_control: httpx.Client
 ) -> None:
     fault(gh_control, method="POST", path=r"/issues$", kind="lost_response")
     with Github(auth=Auth.Token("gh-sim-token"), base_url=github.url, lazy=True, retry=GithubRetry(),
@@ -103,7 +103,7 @@ def test_primary_limit_fault_reports_zero_remaining(gh_raw: httpx.Client, gh_con
     assert int(limited.headers["x-ratelimit-reset"]) > int(normal["x-ratelimit-reset"]) - 3600
 
 
-def test_slow_fault_answers_after_the_client_gave_up(github: ServerThread, gh_control: httpx.Client) -> None:
+def test_slow_fault_answers_after_the_client_gave_up(github: GitHub, gh_control: httpx.Client) -> None:
     fault(gh_control, method="POST", path=r"/issues$", kind="slow", delay=0.5)
     headers = {"Authorization": "token gh-sim-token"}
     with httpx.Client(base_url=github.url, headers=headers, timeout=0.1) as impatient:

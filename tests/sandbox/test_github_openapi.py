@@ -10,12 +10,12 @@ import httpx
 import pytest
 from github import Auth, Github, GithubException, GithubIntegration
 
-from sandbox.serve import ServerThread
+from tests.harness import GitHub
 from tests.sandbox import openapi_check
 
 
 def drive_every_operation(
-    gh: Github, raw: httpx.Client, control: httpx.Client, github: ServerThread, key: str
+    gh: Github, raw: httpx.Client, control: httpx.Client, github: GitHub, key: str
 ) -> None:
     control.post("/_sim/issues", json={"title": "a pull request", "pull_request": True})
     with Github(auth=Auth.Token("gh-sim-token"), base_url=github.url, retry=None) as eager:
@@ -77,7 +77,7 @@ KNOWN_REQUEST_DEVIATIONS = {
 
 
 def test_traffic_matches_githubs_description(
-    gh: Github, gh_raw: httpx.Client, gh_control: httpx.Client, github: ServerThread, app_private_key: str
+    gh: Github, gh_raw: httpx.Client, gh_control: httpx.Client, github: GitHub, app_private_key: str
 ) -> None:
     drive_every_operation(gh, gh_raw, gh_control, github, app_private_key)
     recorded = gh_control.get("/_sim/requests").json()["requests"]

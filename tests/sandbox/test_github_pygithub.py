@@ -17,7 +17,7 @@ from github import (
 )
 
 from sandbox import github_sim
-from sandbox.serve import ServerThread
+from tests.harness import GitHub
 
 
 def seed(control: httpx.Client, **spec: Any) -> Any:
@@ -31,9 +31,7 @@ def requests_made(control: httpx.Client) -> list[dict[str, Any]]:
     return entries
 
 
-def test_create_issue_returns_the_full_issue(
-    gh: Github, github: ServerThread, gh_control: httpx.Client
-) -> None:
+def test_create_issue_returns_the_full_issue(gh: Github, github: GitHub, gh_control: httpx.Client) -> None:
     issue = gh.get_repo("acme/app").create_issue(
         "CSV export fails", body="From FreeScout #1287", labels=["bug", "brand-new"]
     )
@@ -51,7 +49,7 @@ def test_create_issue_returns_the_full_issue(
 
 
 def test_list_follows_link_headers_across_more_than_100_issues(
-    github: ServerThread, gh_control: httpx.Client
+    github: GitHub, gh_control: httpx.Client
 ) -> None:
     seed(gh_control, title="bulk", count=230)
     seed(gh_control, title="a pull request", pull_request=True)
@@ -79,7 +77,7 @@ def test_reading_pull_request_on_a_listed_plain_issue_fetches_it(
     ]
 
 
-def test_link_header_relations(gh_raw: httpx.Client, gh_control: httpx.Client, github: ServerThread) -> None:
+def test_link_header_relations(gh_raw: httpx.Client, gh_control: httpx.Client, github: GitHub) -> None:
     seed(gh_control, count=5)
     first = gh_raw.get("/repos/acme/app/issues", params={"per_page": 2})
     assert first.headers["link"] == (
@@ -189,7 +187,7 @@ def test_validation_errors_and_size_limits(
     assert gh_raw.get("/repos/acme/app/issues", params={"state": "bogus"}).status_code == 422
 
 
-def test_unknown_repo_and_bad_credentials(github: ServerThread) -> None:
+def test_unknown_repo_and_bad_credentials(github: GitHub) -> None:
     with Github(auth=Auth.Token("gh-sim-token"), base_url=github.url, retry=None) as client:
         with pytest.raises(UnknownObjectException):
             client.get_repo("acme/missing")
@@ -209,9 +207,7 @@ def test_rate_limit_headers_count_down(gh_raw: httpx.Client) -> None:
     assert overview["resources"]["core"]["used"] == 2
 
 
-def test_github_app_installation_auth(
-    github: ServerThread, gh_control: httpx.Client, app_private_key: str
-) -> None:
+def test_github_app_installation_auth(github: GitHub, gh_control: httpx.Client, app_private_key: str) -> None:
     app_auth = Auth.AppAuth(4242, app_private_key)
     with GithubIntegration(auth=app_auth, base_url=github.url) as integration:
         assert integration.get_repo_installation("acme", "app").id == 777
