@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import httpx
 import pytest
 
-from bridge.github_api import IssueRef
 from bridge.settings import BridgeConfig, Settings, load_settings
-from tests.harness import NOWHERE, REPO, FreeScout, GitHub, deployment_env, running_freescout, running_github
+from tests.harness import NOWHERE, FreeScout, GitHub, deployment_env, running_freescout, running_github
 
 ADMIN_TOKEN = "admin-token-5e1f9c0b7a"
 
@@ -38,34 +35,6 @@ def bridge_settings(freescout_url: str, github_url: str = NOWHERE, **config: Any
     """The web process's settings for an in-process app, with ``config`` in place of the TOML."""
     env = deployment_env(freescout_url, github_url, BRIDGE_ADMIN_TOKEN=ADMIN_TOKEN)
     return load_settings(env, config=BridgeConfig(**config))
-
-
-@dataclass
-class RecordingGitHub:
-    """Stands in for ``GitHubIssues`` where a test needs to count GitHub calls, not to see issues."""
-
-    repository: str = REPO
-    calls: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
-
-    def probe(self) -> dict[str, Any]:
-        self.calls.append(("probe", ()))
-        return {}
-
-    def find_linked_issue(self, conversation_id: int, since: datetime | None) -> IssueRef | None:
-        self.calls.append(("find_linked_issue", (conversation_id,)))
-        return None
-
-    def create_issue(self, title: str, body: str, labels: Any) -> IssueRef:
-        self.calls.append(("create_issue", (title, body, tuple(labels))))
-        number = len(self.calls)
-        return IssueRef(number, f"https://github.com/{self.repository}/issues/{number}", tuple(labels))
-
-    def has_comment_with(self, number: int, marker: str) -> bool:
-        self.calls.append(("has_comment_with", (number, marker)))
-        return False
-
-    def create_comment(self, number: int, body: str) -> None:
-        self.calls.append(("create_comment", (number, body)))
 
 
 def loopback_client(base_url: str) -> httpx.Client:

@@ -19,7 +19,8 @@ from starlette.requests import Request
 from bridge.app import RequestError, create_app, read_body
 from bridge.signature import sign_freescout
 from sandbox.serve import ServerThread
-from tests.hardening.conftest import RecordingGitHub, assert_refusal, bridge_settings, loopback_client
+from tests.doubles import FakeGitHub
+from tests.hardening.conftest import assert_refusal, bridge_settings, loopback_client
 from tests.hardening.strategies import HOSTILE_BODIES, event_names, fuzz, mutated_conversations, raw_bodies
 from tests.harness import FreeScout
 from tests.helpers import SECRET, signed
@@ -37,9 +38,7 @@ def header_value(text: str) -> bytes:
 
 
 class Harness:
-    def __init__(
-        self, client: httpx.Client, freescout: FreeScout, github: RecordingGitHub, seeded: list[int]
-    ):
+    def __init__(self, client: httpx.Client, freescout: FreeScout, github: FakeGitHub, seeded: list[int]):
         self.client, self.freescout, self.github, self.seeded = client, freescout, github, seeded
 
 
@@ -57,7 +56,7 @@ def harness(freescout: FreeScout) -> Iterator[Harness]:
         )["id"]
         for box in (1, 2, 3)
     ]
-    github = RecordingGitHub()
+    github = FakeGitHub()
     app = create_app(bridge_settings(freescout.url, max_body_bytes=LIMIT), github=github)  # type: ignore[arg-type]
     with ServerThread(app) as server, loopback_client(server.url) as client:
         freescout.clear_requests()  # the start-up mailbox list is the only call allowed
