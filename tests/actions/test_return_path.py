@@ -166,20 +166,6 @@ def test_deleted_and_spam_tickets_are_skipped_closed_ones_still_hear(h: Harness)
     assert len(desk.notices(desk.opener)) == 1
 
 
-def test_two_runs_at_once_write_each_notice_once(h: Harness) -> None:
-    desk = Desk(h)
-    desk.seed_issue(state="closed", state_reason="completed")
-    closed = event("issues.closed.json")
-    results: list[Result] = []
-    runners = [threading.Thread(target=lambda: results.append(run(h, closed))) for _ in range(2)]
-    for t in runners:
-        t.start()
-    for t in runners:
-        t.join()
-    assert [r.code for r in results] == [0, 0]
-    assert [len(desk.notices(c)) for c in desk.all] == [1, 1, 1]
-
-
 def test_freescout_failing_mid_way_fails_the_step_and_the_rerun_finishes(h: Harness) -> None:
     desk = Desk(h)
     desk.seed_issue(state="closed", state_reason="completed")
