@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -15,7 +16,7 @@ import httpx
 
 from bridge.vocab import conversation_ids_in
 from sandbox.real_freescout import Mailbox, RealFreeScout
-from tests.harness import EVENTS, ROOT, Bridge, GitHub, deployment_env
+from tests.harness import EVENTS, REPO, ROOT, Bridge, GitHub, deployment_env, run_sync, workflow_env
 
 ADMIN_USER_ID = 1  # the admin ``RealFreeScout`` creates first: the agent of these tests
 ADMIN_TOKEN = "lane-admin-token"
@@ -117,6 +118,14 @@ class Lane:
         )
         assert answer.status_code == 204, answer.text
 
+    def set_field(self, conversation_id: int, value: str, mailbox: str = "support") -> None:
+        """Write ``github_issue_url`` as an agent would (``PUT …/custom_fields``; it fires no webhook)."""
+        field = {"id": self.mailbox(mailbox).field_id, "value": value}
+        answer = self.api.put(
+            f"/api/conversations/{conversation_id}/custom_fields", json={"customFields": [field]}
+        )
+        assert answer.status_code == 204, answer.text
+
     def conversation(self, conversation_id: int) -> dict[str, Any]:
         answer = self.api.get(f"/api/conversations/{conversation_id}", params={"embed": "threads,tags"})
         answer.raise_for_status()
@@ -145,10 +154,44 @@ class Lane:
             check=False,
         )
 
+    # -- GitHub Actions ------------------------------------------------------------------------------
+
+    def freescout_sync(
+        self, event_name: str, payload: Mapping[str, Any], workdir: Path, repository: str = REPO
+    ) -> subprocess.CompletedProcess[str]:
+        """``freescout-sync`` as a workflow step runs it on ``payload``: the GitHub simulator as the API,
+        the real FreeScout as the help desk."""
+        workdir.mkdir(parents=True, exist_ok=True)
+        env = workflow_env(
+            self.fs.url,
+            self.gh.url,
+            GITHUB_EVENT_NAME=event_name,
+            GITHUB_REPOSITORY=repository,
+            GITHUB_TOKEN=self.bridge.env["GITHUB_ISSUE_BOT_TOKEN"],
+            FREESCOUT_API_KEY=self.fs.api_key,
+            FREESCOUT_BOT_USER_ID=str(self.fs.bot_user_id),
+            FREESCOUT_OPS_MAILBOX=self.mailbox("ops").email,
+        )
+        done, _summary = run_sync(env, payload, workdir, name=f"event-{len(list(workdir.glob('*.json')))}")
+        return done
+
     # -- GitHub (simulator) --------------------------------------------------------------------------
 
     def issues_for(self, conversation_id: int) -> list[dict[str, Any]]:
         return [i for i in self.gh.issues() if conversation_id in conversation_ids_in(i.get("body"))]
+
+    def github(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> Any:
+        """A call to the GitHub simulator's REST API as the token's user (an engineer closing an issue)."""
+        token = self.bridge.env["GITHUB_ISSUE_BOT_TOKEN"]
+        answer = httpx.request(
+            method,
+            self.gh.url + path,
+            json=None if body is None else dict(body),
+            headers={"Authorization": f"token {token}"},
+            timeout=10,
+        )
+        no_http_error(answer)
+        return answer.json()
 
     def gh_writes(self) -> list[tuple[str, str]]:
         return [(r["method"], r["path"]) for r in self.gh.writes()]
