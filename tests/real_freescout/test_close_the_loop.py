@@ -89,9 +89,15 @@ def also_waits(lane: Lane, issue: dict[str, Any]) -> int:
     return cid
 
 
+def newest_first(lane: Lane, cid: int) -> list[dict[str, Any]]:
+    """The bot's notes, newest (highest id) first: FreeScout's own order puts same-second threads oldest
+    first."""
+    return sorted(lane.bot_notes(cid), key=lambda t: -int(t["id"]))
+
+
 def notices(lane: Lane, cid: int) -> list[str]:
-    """The notice keys of the bot's notes, as FreeScout's API lists them (newest first)."""
-    return [key for note in lane.bot_notes(cid) for key in notice_keys_in(note["body"])]
+    """The notice keys of the bot's notes, newest first."""
+    return [key for note in newest_first(lane, cid) for key in notice_keys_in(note["body"])]
 
 
 def status(lane: Lane, cid: int) -> str:
@@ -192,7 +198,7 @@ def test_three_tickets_on_one_issue_hear_of_close_reopen_and_support_comments_on
     sync(lane, tmp_path, "issue_comment", data)  # redelivered
     ckey = comment_notice_key(REPO, number, int(posted["id"]))
     for cid in tickets:
-        (newest, *_) = lane.bot_notes(cid)
+        (newest, *_) = newest_first(lane, cid)
         assert notices(lane, cid)[0] == ckey and len(notices(lane, cid)) == 3
         body = str(newest["body"])
         assert (
