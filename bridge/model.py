@@ -70,7 +70,8 @@ class Conversation:
     @property
     def newest_thread(self) -> Thread | None:
         """The thread written last: the highest id. FreeScout lists threads by ``created_at`` only (one-second
-        resolution), so threads of the same second come in id order, oldest first (seen on 1.8.159)."""
+        resolution), so threads of the same second come in no fixed order: oldest first and newest first
+        were both seen on 1.8.159."""
         return max(self.threads, key=lambda t: t.id) if self.threads else None
 
     @property
@@ -78,16 +79,15 @@ class Conversation:
         """Names this closure: the status-change thread that closed it, else ``closedAt``.
 
         ``closedAt`` has one-second resolution, so a reopen and re-close within a second would otherwise
-        look like the same closure.
+        look like the same closure. Of the closing lines of that second, the newest (highest id) names it:
+        FreeScout lists same-second threads in no fixed order (see ``newest_thread``).
         """
-        for thread in self.threads:  # newest first
-            if (
-                thread.type == "lineitem"
-                and thread.status == "closed"
-                and thread.created_at == self.closed_at
-            ):
-                return f"thread-{thread.id}"
-        return self.closed_at
+        closing = [
+            t.id
+            for t in self.threads
+            if t.type == "lineitem" and t.status == "closed" and t.created_at == self.closed_at
+        ]
+        return f"thread-{max(closing)}" if closing else self.closed_at
 
     @property
     def first_customer_thread(self) -> Thread | None:

@@ -83,15 +83,19 @@ def custom_field_values(store: FreeScoutStore, conv: Conversation) -> list[JSON]
     return out
 
 
+def listed_threads(conv: Conversation) -> list[Thread]:
+    """Threads in FreeScout's order: ``created_at`` descending only, at one-second resolution, so threads
+    of the same second come oldest first (id order), as a real 1.8.159 lists them."""
+    return sorted(conv.published_threads(), key=lambda t: (-int(t.created_at.timestamp()), t.id))
+
+
 def conversation(
     store: FreeScoutStore, conv: Conversation, *, threads: bool = True, tags: bool = False
 ) -> JSON:
     """The Conversation object; ``threads``/``tags`` mirror the ``embed`` semantics."""
     closed = conv.status == "closed"
     closer = store.users.get(conv.closed_by) if closed and conv.closed_by else None
-    embedded: JSON = {
-        "threads": [thread(store, t) for t in reversed(conv.published_threads())] if threads else []
-    }
+    embedded: JSON = {"threads": [thread(store, t) for t in listed_threads(conv)] if threads else []}
     if tags:
         embedded["tags"] = [{"id": t.id, "name": t.name} for t in (store.tags[i] for i in conv.tag_ids)]
     result: JSON = {

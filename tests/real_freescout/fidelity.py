@@ -18,6 +18,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from bridge.vocab import closed_notice_key, notice_marker
+
+NOTICE_KEY = closed_notice_key("acme/app", 412, "2026-11-29T10:00:00Z")
+# A close notice as the return path writes it: the hidden key first, GitHub's text escaped.
+NOTICE_HTML = (
+    f"{notice_marker(NOTICE_KEY)}<p>GitHub issue "
+    '<a href="https://github.com/acme/app/issues/412">acme/app#412</a> “CSV &lt;script&gt;alert(1)&lt;/script&gt; '
+    "&amp; export” was closed as completed by @dev.</p><p>Let the customer know once the fix has reached them.</p>"
+)
 # Headers of an API answer the bridge reads; of a delivery, the ones FreeScout sets itself.
 API_HEADERS = ("content-type", "resource-id")
 WEBHOOK_HEADERS = ("content-type", "x-freescout-event", "x-freescout-signature")
@@ -167,7 +176,33 @@ def run_scenario(api: httpx.Client, ctx: Context, flush: Callable[[], list[dict[
     t.record("conversation.missing", api.get("/api/conversations/987654"))
     t.record("auth.wrong_key", api.get(conv, headers={"X-FreeScout-API-Key": "0" * 32}))
     t.webhooks += flush()  # convo.status
+    return_path(t, api, ctx, conv, flush)
     return t
+
+
+def return_path(
+    t: Transcript, api: httpx.Client, ctx: Context, conv: str, flush: Callable[[], list[dict[str, Any]]]
+) -> None:
+    """The calls of GitHub → FreeScout (issue #10) on the now closed conversation: the bot's keyed note
+    (it must keep the status and the hidden key), an agent's pending, the bot's wake-up to active (PUT
+    with ``byUser``) and the same again (a retry). Each step's webhooks are labelled for the fixtures."""
+    t.record(
+        "note.notice_on_closed",
+        api.post(f"{conv}/threads", json={"type": "note", "user": ctx.bot_id, "text": NOTICE_HTML}),
+    )
+    t.record("conversation.get.after_notice", api.get(conv, params={"embed": "threads"}))
+    t.webhooks += labelled(flush(), "notice_on_closed")
+    t.record("status.pending", api.put(conv, json={"status": "pending", "byUser": ctx.admin_id}))
+    t.webhooks += labelled(flush(), "pending_by_agent")
+    t.record("status.active_by_bot", api.put(conv, json={"status": "active", "byUser": ctx.bot_id}))
+    t.webhooks += labelled(flush(), "active_by_bot")
+    t.record("status.active_again", api.put(conv, json={"status": "active", "byUser": ctx.bot_id}))
+    t.record("conversation.get.active", api.get(conv, params={"embed": "threads"}))
+    t.webhooks += labelled(flush(), "active_again")  # none: an unchanged status fires nothing
+
+
+def labelled(hooks: list[dict[str, Any]], label: str) -> list[dict[str, Any]]:
+    return [{**hook, "label": label} for hook in hooks]
 
 
 def shape(value: Any) -> Any:

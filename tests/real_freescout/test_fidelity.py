@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +22,14 @@ import httpx
 import pytest
 
 from bridge.signature import sign_freescout
+from bridge.vocab import notice_keys_in
 from sandbox.freescout_sim import FreeScoutSimConfig
 from sandbox.freescout_sim import create_app as freescout_app
 from sandbox.real_freescout import RealFreeScout
 from sandbox.serve import ServerThread
 from tests.real_freescout.fidelity import (
+    NOTICE_HTML,
+    NOTICE_KEY,
     WEBHOOK_HEADERS,
     Receiver,
     Transcript,
@@ -157,6 +161,81 @@ def test_values_the_bridge_relies_on(pair: Pair, side: str) -> None:
     assert body["auth.wrong_key"] == {"message": "Not Authorized"}
 
 
+# Thread order: real FreeScout sorts by ``created_at`` only (one-second resolution) and lists threads of
+# the same second in no fixed order (both id orders were seen on one install, docs/upstream/freescout.md
+# §3). Accepted: the simulator fixes one, oldest first, the order that breaks code reading threads[0].
+def in_freescout_order(threads: list[dict[str, Any]], side: str) -> bool:
+    stamps = [_epoch(t["createdAt"]) for t in threads]
+    if side == "real":
+        return stamps == sorted(stamps, reverse=True)
+    by_second = sorted(threads, key=lambda t: (-_epoch(t["createdAt"]), t["id"]))
+    return [t["id"] for t in threads] == [t["id"] for t in by_second]
+
+
+def _epoch(stamp: str) -> int:
+    return int(datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp())
+
+
+def newest(threads: list[dict[str, Any]]) -> dict[str, Any]:
+    return max(threads, key=lambda t: int(t["id"]))
+
+
+@pytest.mark.parametrize("side", ["sim", "real"])
+def test_what_the_return_path_relies_on(pair: Pair, side: str) -> None:
+    """Issue #10's assumptions: a note keeps its hidden key (API answer and later reads) and leaves a
+    closed ticket closed; ``PUT`` status with ``byUser`` answers 204 and writes a status line by that
+    user; the same status again answers 204 too; threads come in FreeScout's order (see above)."""
+    t: Transcript = getattr(pair, side)
+    body = {name: step.body for name, step in t.steps.items()}
+    assert t.steps["note.notice_on_closed"].status == 201
+    assert body["note.notice_on_closed"]["body"] == NOTICE_HTML
+    after = body["conversation.get.after_notice"]
+    assert after["status"] == "closed", "a note leaves a closed ticket closed"
+    threads = after["_embedded"]["threads"]
+    assert newest(threads)["body"] == NOTICE_HTML and notice_keys_in(newest(threads)["body"]) == [NOTICE_KEY]
+    assert in_freescout_order(threads, side)
+    for step in ("status.pending", "status.active_by_bot", "status.active_again"):
+        assert (t.steps[step].status, t.steps[step].body) == (204, None), step
+    active = body["conversation.get.active"]
+    assert active["status"] == "active"
+    line = newest(active["_embedded"]["threads"])
+    assert (line["type"], line["status"], line["createdBy"]["email"]) == (
+        "lineitem",
+        "active",
+        "issue-bot@example.com",
+    )
+    assert in_freescout_order(active["_embedded"]["threads"], side)
+
+
+@pytest.mark.parametrize("side", ["sim", "real"])
+def test_what_the_return_path_echoes(pair: Pair, side: str) -> None:
+    """The bot's note echoes as ``convo.note.created`` (status still closed, the key in the body); each
+    status change as one ``convo.status`` naming who made it; an unchanged status as nothing."""
+    t: Transcript = getattr(pair, side)
+    by_label: dict[str, list[dict[str, Any]]] = {}
+    for hook in t.webhooks:
+        if "label" in hook:
+            by_label.setdefault(hook["label"], []).append(json.loads(hook["raw"]))
+    events = {
+        label: [h["headers"]["x-freescout-event"] for h in t.webhooks if h.get("label") == label]
+        for label in ("notice_on_closed", "pending_by_agent", "active_by_bot", "active_again")
+    }
+    assert events == {
+        "notice_on_closed": ["convo.note.created"],
+        "pending_by_agent": ["convo.status"],
+        "active_by_bot": ["convo.status"],
+        "active_again": [],
+    }
+    (note,) = by_label["notice_on_closed"]
+    assert note["status"] == "closed" and newest(note["_embedded"]["threads"])["body"] == NOTICE_HTML
+    (pending,) = by_label["pending_by_agent"]
+    (woken,) = by_label["active_by_bot"]
+    assert pending["status"] == "pending" and woken["status"] == "active"
+    line = newest(woken["_embedded"]["threads"])
+    assert (line["type"], line["createdBy"]["email"]) == ("lineitem", "issue-bot@example.com")
+    assert newest(pending["_embedded"]["threads"])["createdBy"]["email"] == "admin@example.com"
+
+
 def test_same_bodies_for_validation_errors(pair: Pair) -> None:
     for name in ("webhook.unknown_events", "status.without_by_user"):
         assert pair.sim.steps[name].body == pair.real.steps[name].body, name
@@ -220,8 +299,9 @@ def capture(real: Transcript, fs: RealFreeScout) -> None:
         (api_dir / f"{name}.json").write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n")
     for hook in real.webhooks:
         event = hook["headers"]["x-freescout-event"]
+        name = f"{event}.{hook['label']}" if "label" in hook else event
         headers = {k: v for k, v in hook["headers"].items() if k in (*WEBHOOK_HEADERS, "user-agent")}
-        (hook_dir / f"{event}.raw").write_bytes(hook["raw"])
-        (hook_dir / f"{event}.headers.json").write_text(json.dumps(headers, indent=2) + "\n")
+        (hook_dir / f"{name}.raw").write_bytes(hook["raw"])
+        (hook_dir / f"{name}.headers.json").write_text(json.dumps(headers, indent=2) + "\n")
         body = json.loads(hook["raw"])
-        (hook_dir / f"{event}.json").write_text(json.dumps(body, indent=2, ensure_ascii=False) + "\n")
+        (hook_dir / f"{name}.json").write_text(json.dumps(body, indent=2, ensure_ascii=False) + "\n")

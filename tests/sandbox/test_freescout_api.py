@@ -125,7 +125,7 @@ def test_status_change_adds_lineitem_and_closed_fields_only_while_closed(
     clock.advance()
     assert fs.put(f"/api/conversations/{cid}", json={"byUser": 9, "status": "closed"}).status_code == 204
     conv = fs.get(f"/api/conversations/{cid}").json()
-    newest = conv["_embedded"]["threads"][0]
+    newest = max(conv["_embedded"]["threads"], key=lambda t: t["id"])
     assert (newest["type"], newest["action"]["type"], newest["body"]) == (
         "lineitem",
         "changed-ticket-status",
@@ -136,9 +136,10 @@ def test_status_change_adds_lineitem_and_closed_fields_only_while_closed(
     fs.put(f"/api/conversations/{cid}", json={"byUser": 3, "status": "active"})
     reopened = fs.get(f"/api/conversations/{cid}").json()
     assert (reopened["closedBy"], reopened["closedByUser"], reopened["closedAt"]) == (None, None, None)
-    assert [t["id"] for t in reopened["_embedded"]["threads"]] == sorted(
-        (t["id"] for t in reopened["_embedded"]["threads"]), reverse=True
-    )
+    # FreeScout's order: created_at descending only, so threads of the same second come oldest first.
+    listed = [(t["createdAt"], t["id"]) for t in reopened["_embedded"]["threads"]]
+    assert listed == sorted(listed, key=lambda c: (c[0], -c[1]), reverse=True)
+    assert listed[0][0] > listed[-1][0] and listed[0][1] < listed[1][1], "the last two share a second"
 
 
 def test_put_needs_by_user_and_maps_unknown_status_to_active(
@@ -268,7 +269,11 @@ def test_create_conversation_creates_customer_threads_newest_first_and_custom_fi
     assert response.status_code == 201
     conv = response.json()
     assert response.headers["Resource-ID"] == str(conv["id"])
-    assert [t["type"] for t in conv["_embedded"]["threads"]] == ["note", "customer"]
+    # Created oldest first from the newest-first list; same-second threads are listed in no fixed order.
+    assert [t["type"] for t in sorted(conv["_embedded"]["threads"], key=lambda t: t["id"])] == [
+        "customer",
+        "note",
+    ]
     assert conv["customer"]["email"] == "new@example.com"
     assert conv["customFields"][0]["value"] == "https://github.com/acme/app/issues/412"
     assert "\\/" in response.text  # Laravel's json_encode escapes slashes

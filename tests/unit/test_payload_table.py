@@ -42,8 +42,12 @@ MAILBOXES = frozenset({1, 2})  # handled mailboxes: ops (1) and support (2) in b
 # recorded delivery (under tests/fixtures/freescout/), X-FreeScout-Event, decision: "action reason"
 PAYLOADS = [
     ("real/webhooks/convo.created", "convo.created", "fetch needs_fresh_state"),  # no tags in webhooks
-    ("real/webhooks/convo.note.created", "convo.note.created", "ignore own_write_echo"),  # same second
+    ("real/webhooks/convo.note.created", "convo.note.created", "ignore own_write_echo"),  # the bot's note
     ("real/webhooks/convo.status", "convo.status", "fetch closed_with_link"),
+    # The return path's writes (issue #10) echo and change nothing; a note on a closed ticket is no closure.
+    ("real/webhooks/convo.note.created.notice_on_closed", "convo.note.created", "ignore own_write_echo"),
+    ("real/webhooks/convo.status.active_by_bot", "convo.status", "ignore own_write_echo"),
+    ("real/webhooks/convo.status.pending_by_agent", "convo.status", "fetch status_with_link"),
     ("real/webhooks/customer.created", "customer.created", "ignore unsupported_event"),
     ("convo.created.json", "convo.created", "fetch needs_fresh_state"),
     ("convo.created.json", "convo.customer.reply.created", "fetch needs_fresh_state"),

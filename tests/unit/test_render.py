@@ -103,5 +103,20 @@ def test_note_and_comment_escape_and_mark() -> None:
     assert "resolved" in comment and "UTC" in comment
 
 
+def test_closure_key_is_the_newest_closing_line_whatever_the_list_order() -> None:
+    """Closed, reopened and closed again within one second: FreeScout may list those threads oldest first
+    (same-second order is not fixed), and the closure is still the second close."""
+    base = parse_conversation(fixture("convo.status.closed.json"))
+    at = base.closed_at
+    lines = [
+        Thread(7001, "lineitem", 9, "user", "", at, "closed", "changed-ticket-status"),
+        Thread(7002, "lineitem", 9, "user", "", at, "active", "changed-ticket-status"),
+        Thread(7003, "lineitem", 9, "user", "", at, "closed", "changed-ticket-status"),
+    ]
+    for order in (lines, lines[::-1]):
+        assert replace(base, threads=tuple(order)).closure_key == "thread-7003"
+    assert replace(base, threads=()).closure_key == at
+
+
 def test_html_to_text_keeps_paragraphs_and_decodes_entities() -> None:
     assert text.html_to_text("<div>a &amp; b</div><p>c<br>d</p>") == "a & b\n\nc\nd"
