@@ -36,6 +36,8 @@ from bridge.decisions import Activity
 from bridge.errors import BudgetExhausted, DeadlineExceeded, PermanentUpstreamError, TransientUpstreamError
 from bridge.freescout_api import FreeScoutAPI
 from bridge.github_api import GitHubIssues
+from bridge.github_deliveries import GitHubDeliveries
+from bridge.github_webhook import DeliveryError
 from bridge.linker import Linker, Outcome
 from bridge.mailboxes import MailboxDirectory
 from bridge.metrics import Metrics, bounded_event
@@ -69,6 +71,7 @@ class Services:
     mailboxes: MailboxDirectory
     metrics: Metrics
     verifier: Verifier  # the webhook secrets, prepared once per process
+    github_deliveries: GitHubDeliveries | None = None  # None while GITHUB_WEBHOOK_SECRET is unset
 
 
 async def read_body(request: Request, limit: int, timeout: float) -> bytes:
@@ -119,6 +122,8 @@ def _error_response(exc: Exception) -> tuple[Response, str, str]:
     """The single place errors become HTTP: the response, the outcome and the reason for the log line."""
     if isinstance(exc, RequestError):
         return error_body(exc.status, exc.error, exc.message), "refused", exc.error
+    if isinstance(exc, DeliveryError):  # a GitHub delivery refused (signature, media type, headers, JSON)
+        return error_body(exc.status, exc.reason, exc.message), "refused", exc.reason
     if isinstance(exc, SignatureError):
         return (
             error_body(401, "invalid_signature", "X-FreeScout-Signature does not match"),
@@ -234,6 +239,42 @@ async def handle_delivery(services: Services, route: str, request: Request) -> R
     return response
 
 
+_GITHUB_OFF = "the GitHub webhook route is off: set GITHUB_WEBHOOK_SECRET to the webhook's secret"
+
+
+async def handle_github_delivery(services: Services, request: Request) -> Response:
+    """``POST /api/webhooks/github``: accept (``bridge.github_deliveries``), answer, one summary line."""
+    started = time.perf_counter()
+    context: dict[str, Any] = {
+        "request_id": os.urandom(6).hex(),
+        "route": "github",
+        "_event": request.headers.get("x-github-event", "").strip()[:100],
+    }
+    fields: dict[str, Any] = {}
+    try:
+        if services.github_deliveries is None:
+            raise RequestError(404, "github_webhook_off", _GITHUB_OFF)
+        limits = services.settings.config
+        raw = await read_body(request, limits.max_body_bytes, limits.body_read_timeout_seconds)
+        answer = services.github_deliveries.accept(request.headers, raw)
+        response, result, reason, fields = json_response(answer.body(), answer.status), *answer.log()
+    except Exception as exc:  # noqa: BLE001 - the outermost edge: every failure is answered and logged
+        response, result, reason = _error_response(exc)
+    level = "warning" if response.status_code >= 500 else "info"
+    duration_ms = round((time.perf_counter() - started) * 1000, 2)
+    getattr(log, level)(
+        "delivery",
+        outcome=result,
+        reason=reason,
+        status=response.status_code,
+        duration_ms=duration_ms,
+        **context,
+        **fields,
+    )
+    services.metrics.delivered(bounded_event(context["_event"]), "github", result, reason)
+    return response
+
+
 READY_FRESH_SECONDS = 300.0
 
 
@@ -306,7 +347,14 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[dict[str, Any]]:
         async with wiring.open_upstreams(settings, metrics, github=github, client=freescout_client) as up:
-            services = Services(settings, up.linker, up.freescout, up.github, up.mailboxes, metrics, verifier)
+            deliveries = None
+            if settings.github_webhook_secrets:
+                github_verifier = Verifier(s.reveal() for s in settings.github_webhook_secrets)
+                logins = settings.github_bridge_logins
+                deliveries = GitHubDeliveries(github_verifier, up.linker.return_path, bridge_logins=logins)
+            services = Services(
+                settings, up.linker, up.freescout, up.github, up.mailboxes, metrics, verifier, deliveries
+            )
             sweeps = SweepRunner(settings, metrics, up)
             if isinstance(up.github, GitHubIssues):
                 metrics.watch_budget(up.github.gate)
@@ -329,6 +377,8 @@ def create_app(
                     scheduler.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await scheduler
+                if deliveries is not None:
+                    await deliveries.close()
                 await sweeps.close()
 
     def endpoint(route: str) -> Callable[[Request], Any]:
@@ -336,6 +386,9 @@ def create_app(
             return await handle_delivery(_services(request), route, request)
 
         return webhook
+
+    async def github_webhook(request: Request) -> Response:
+        return await handle_github_delivery(_services(request), request)
 
     async def healthz(_request: Request) -> Response:
         return json_response({"status": "ok"})
@@ -359,6 +412,7 @@ def create_app(
         Route(f"/api/webhooks/freescout/{name}", endpoint(name), methods=["POST"], name=f"freescout-{name}")
         for name in settings.config.routes
     ]
+    routes.append(Route("/api/webhooks/github", github_webhook, methods=["POST"], name="github"))
     routes += [Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", metrics_endpoint)]
     routes += admin_routes(settings)
 

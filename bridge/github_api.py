@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import requests
@@ -20,7 +20,7 @@ from github import Auth, Github, GithubException
 from bridge import retry
 from bridge.errors import PermanentUpstreamError, TransientUpstreamError, UpstreamError
 from bridge.github_gate import WriteGate
-from bridge.github_model import IssueComment, IssueView, parse_comment, parse_issue_view
+from bridge.github_model import Closer, IssueComment, IssueView, parse_comment, parse_issue_view
 from bridge.metrics import Metrics
 from bridge.settings import AppAuth, GitHubAuth, TokenAuth
 from bridge.vocab import LABEL_LINKED, conversation_ids_in
@@ -235,6 +235,43 @@ class GitHubIssues:
 
         self._run("create_comment", create, write=True, content=True)
 
+    def closing_commit(self, number: int, html_url: str) -> Closer | None:
+        """The commit named by the issue's latest ``closed`` event (``GET …/issues/{n}/events``).
+
+        GitHub sets ``commit_id`` when a commit (or a merged pull request's commit) closed the issue; a close
+        by hand has none. One call for the usual issue (under 100 events), asked only for closed issues.
+        """
+        path = f"/repos/{self._repository}/issues/{int(number)}/events"
+
+        def get() -> Closer | None:
+            closes = [e for e in self._pages(path) if isinstance(e, dict) and e.get("event") == "closed"]
+            sha = str((closes[-1] if closes else {}).get("commit_id") or "")
+            if not sha:
+                return None
+            return Closer("commit", f"{html_url.split('/issues/', 1)[0]}/commit/{sha}", sha[:7])
+
+        return self._run("list_issue_events", get)
+
+    def recently_updated(self, label: str, since: datetime) -> list[tuple[int, str]]:
+        """``(number, updated_at)`` of the issues (not pull requests) labelled ``label`` updated since ``since``."""
+        path = f"/repos/{self._repository}/issues"
+        params = {
+            "state": "all",
+            "labels": label,
+            "sort": "updated",
+            "direction": "desc",
+            "since": since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+
+        def get() -> list[tuple[int, str]]:
+            return [
+                (int(i["number"]), str(i.get("updated_at") or ""))
+                for i in self._pages(path, params)
+                if isinstance(i, dict) and i.get("pull_request") is None and isinstance(i.get("number"), int)
+            ]
+
+        return self._run("list_issues", get)
+
     def list_labels(self) -> list[str]:
         """Names of every label in the repository (every page); used by ``freescout-bridge check``."""
 
@@ -258,11 +295,11 @@ class GitHubIssues:
 
     # --- the return path's reads and writes (issue #10): plain JSON, parsed by ``bridge.github_model`` ----
 
-    def _pages(self, path: str) -> list[Any]:
+    def _pages(self, path: str, query: dict[str, Any] | None = None) -> list[Any]:
         """Every item of a list endpoint, following ``Link: rel="next"`` (100 a page)."""
         items: list[Any] = []
         url: str | None = path
-        params: dict[str, Any] | None = {"per_page": 100}
+        params: dict[str, Any] | None = {"per_page": 100, **(query or {})}
         while url:
             headers, data = self._gh.requester.requestJsonAndCheck("GET", url, parameters=params)
             items += data if isinstance(data, list) else []

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 import anyio.to_thread
 
 from bridge import render
+from bridge.catch_up import ReturnPath
 from bridge.criteria import (
     Action,
     Decision,
@@ -75,6 +76,8 @@ class Linker:
             (self._github_policy, self._freescout_policy),
             self._demand,
         )
+        #: GitHub → FreeScout under the same locks and ledger: one writer per conversation in the process.
+        self.return_path = ReturnPath(settings, freescout, github, self._locks, self._in_doubt)
 
     @property
     def enabled(self) -> bool:

@@ -30,6 +30,9 @@ _KNOWN_EVENTS = CONVERSATION_EVENTS | {
     "convo.deleted_forever",
     "customer.created",
     "customer.updated",
+    "issues",  # GitHub deliveries (route ``github``)
+    "issue_comment",
+    "ping",
 }
 SWEEP_RESULTS = ("ok", "stopped_early", "failed")
 

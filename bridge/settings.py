@@ -158,10 +158,16 @@ class Settings:
     autolink_enabled: bool
     config: BridgeConfig
     admin_token: Secret | None = None
+    #: ``GITHUB_WEBHOOK_SECRET`` (comma-separated while rotating): empty = no GitHub webhook route.
+    github_webhook_secrets: tuple[Secret, ...] = ()
+    #: ``GITHUB_BRIDGE_LOGIN``: the GitHub account(s) the bridge writes as; their comments never reach
+    #: FreeScout (the second lock beside the hidden marker). Optional: the marker alone also stops echoes.
+    github_bridge_logins: tuple[str, ...] = ()
 
     def secrets(self) -> list[str]:
         """Every secret value, for the log redactor."""
         values = [self.freescout_api_key.reveal(), *(s.reveal() for s in self.webhook_secrets)]
+        values.extend(s.reveal() for s in self.github_webhook_secrets)
         if self.admin_token is not None:
             values.append(self.admin_token.reveal())
         if isinstance(self.github_auth, TokenAuth):
@@ -243,7 +249,7 @@ def load_settings(env: Mapping[str, str], config: BridgeConfig | None = None) ->
     api_key = _get(env, "FREESCOUT_API_KEY")
     if not api_key:
         _problem(problems, "FREESCOUT_API_KEY")
-    secrets = tuple(Secret(s.strip()) for s in _get(env, "FREESCOUT_WEBHOOK_SECRET").split(",") if s.strip())
+    secrets = _secrets(env, "FREESCOUT_WEBHOOK_SECRET")
     if not secrets:
         _problem(problems, "FREESCOUT_WEBHOOK_SECRET")
     bot = _get(env, "FREESCOUT_BOT_USER_ID")
@@ -287,7 +293,16 @@ def load_settings(env: Mapping[str, str], config: BridgeConfig | None = None) ->
         autolink_enabled=env_flag(env.get("FLAG_FREESCOUT_GITHUB_AUTOLINK")),
         config=config,
         admin_token=Secret(_get(env, "BRIDGE_ADMIN_TOKEN")) if _get(env, "BRIDGE_ADMIN_TOKEN") else None,
+        github_webhook_secrets=_secrets(env, "GITHUB_WEBHOOK_SECRET"),
+        github_bridge_logins=tuple(
+            x.strip() for x in _get(env, "GITHUB_BRIDGE_LOGIN").split(",") if x.strip()
+        ),
     )
+
+
+def _secrets(env: Mapping[str, str], name: str) -> tuple[Secret, ...]:
+    """A comma-separated secret list: two values while a secret rotates."""
+    return tuple(Secret(s.strip()) for s in _get(env, name).split(",") if s.strip())
 
 
 def load_config(path: Path) -> BridgeConfig:

@@ -172,7 +172,9 @@ async def update_issue(request: Request) -> Response:
         issue.body = body
     if labels is not None:
         ctx.sim.store.set_labels(ctx.repo, issue, labels)
-    ctx.sim.store.set_state(issue, state, reason, ctx.identity.actor)
+    action = ctx.sim.store.set_state(issue, state, reason, ctx.identity.actor)
+    if action is not None and not issue.pull_request:
+        ctx.sim.hooks.issue_event(action, ctx.repo, issue, ctx.identity.actor, ctx.base, ctx.web)
     return JSONResponse(render.issue(ctx.repo, issue, ctx.base, ctx.web))
 
 
@@ -196,6 +198,7 @@ async def create_comment(request: Request) -> Response:
     body = _body(data["body"], "IssueComment", "data")
     assert body is not None
     comment = ctx.sim.store.add_comment(issue, ctx.identity.actor, body)
+    ctx.sim.hooks.comment_event(ctx.repo, issue, comment, ctx.base, ctx.web)  # echoes too, as GitHub does
     out = render.comment(ctx.repo, comment, ctx.base, ctx.web)
     return JSONResponse(out, status_code=201, headers={"Location": out["url"]})
 
@@ -215,6 +218,14 @@ async def comment_by_id(request: Request) -> Response:
     return JSONResponse(render.comment(ctx.repo, comment, ctx.base, ctx.web))
 
 
+async def list_events(request: Request) -> Response:
+    """``GET …/issues/{n}/events``: the closed and reopened events (the only kinds the simulator keeps)."""
+    ctx = context(request)
+    issue = ctx.issue(int(request.path_params["number"]))
+    chunk, headers = paginate(request, issue.events)
+    return JSONResponse([render.issue_event(ctx.repo, e, ctx.base, ctx.web) for e in chunk], headers=headers)
+
+
 REPO = "/repos/{owner}/{repo}"
 ROUTES = [
     Route(f"{REPO}/issues", endpoint(list_issues), methods=["GET"]),
@@ -224,4 +235,5 @@ ROUTES = [
     Route(f"{REPO}/issues/{{number:int}}", endpoint(update_issue), methods=["PATCH"]),
     Route(f"{REPO}/issues/{{number:int}}/comments", endpoint(list_comments), methods=["GET"]),
     Route(f"{REPO}/issues/{{number:int}}/comments", endpoint(create_comment), methods=["POST"]),
+    Route(f"{REPO}/issues/{{number:int}}/events", endpoint(list_events), methods=["GET"]),
 ]

@@ -11,7 +11,7 @@ import zlib
 from typing import Any
 from urllib.parse import quote
 
-from sandbox.github_store import Actor, Comment, Issue, Label, Repo, fmt_time
+from sandbox.github_store import Actor, Comment, Issue, IssueEvent, Label, Repo, fmt_time
 
 JSON = dict[str, Any]
 
@@ -118,6 +118,23 @@ def comment(repo: Repo, c: Comment, base: str, web: str) -> JSON:
         "author_association": "NONE" if c.user.type == "Bot" else "MEMBER",
         "body": c.body,
         "performed_via_github_app": None,
+    }
+
+
+def issue_event(repo: Repo, e: IssueEvent, base: str, web: str) -> JSON:
+    """Schema ``state-change-issue-event`` (one branch of ``issue-event-for-issue``)."""
+    api = f"{base}/repos/{repo.full_name}"
+    return {
+        "id": e.id,
+        "node_id": f"CE_lADO{e.id}",
+        "url": f"{api}/issues/events/{e.id}",
+        "actor": user(e.actor, base, web),
+        "event": e.event,
+        "commit_id": e.commit_id,
+        "commit_url": f"{api}/commits/{e.commit_id}" if e.commit_id else None,
+        "created_at": fmt_time(e.created_at),
+        "performed_via_github_app": None,
+        "state_reason": e.state_reason if e.event == "closed" else None,
     }
 
 

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sandbox import github_api, github_api_labels
+from sandbox import github_api, github_api_labels, github_control
 from sandbox import github_render as render
 from sandbox.asgi import RecorderMiddleware, SimStarlette, parse_json_bytes, recorded_requests
 from sandbox.github_gate import GitHubGate
@@ -117,7 +117,7 @@ def create_app(config: GitHubSimConfig | None = None) -> Starlette:
     """Build the local GitHub simulator; ``app.state.sim`` is its :class:`GitHubSim`."""
     sim = GitHubSim(config or GitHubSimConfig())
     app = SimStarlette(
-        routes=[*github_api.ROUTES, *github_api_labels.ROUTES, *CONTROL_ROUTES],
+        routes=[*github_api.ROUTES, *github_api_labels.ROUTES, *CONTROL_ROUTES, *github_control.ROUTES],
         middleware=[
             Middleware(RecorderMiddleware, log=sim.requests, secret_headers=("authorization",)),
             Middleware(GitHubGate, sim=sim),

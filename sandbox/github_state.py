@@ -11,6 +11,7 @@ from sandbox.github_auth import Credentials
 from sandbox.github_faults import FaultSet
 from sandbox.github_limits import RateLimits
 from sandbox.github_store import Clock, GitHubStore, utc_now
+from sandbox.github_webhooks import HookHub
 
 DEFAULT_LABELS = (
     "bug",
@@ -68,6 +69,7 @@ class GitHubSim:
             content_per_minute=config.content_per_minute,
             content_per_hour=config.content_per_hour,
         )
+        self.hooks = HookHub()
         self.store = self._fresh_store()
 
     def _fresh_store(self) -> GitHubStore:
@@ -82,6 +84,7 @@ class GitHubSim:
         self.limits.reset()
         self.credentials.reset()
         self.requests.clear()
+        self.hooks.reset()
 
     def state_dump(self, base: str) -> dict[str, Any]:
         web = self.config.html_base_url

@@ -57,6 +57,18 @@ class Comment:
 
 
 @dataclass
+class IssueEvent:
+    """A ``closed`` or ``reopened`` entry of ``GET …/issues/{n}/events`` (``commit_id`` when a commit closed it)."""
+
+    id: int
+    event: str
+    actor: Actor
+    created_at: datetime
+    commit_id: str | None = None
+    state_reason: str | None = None
+
+
+@dataclass
 class Issue:
     id: int
     number: int
@@ -74,6 +86,7 @@ class Issue:
     locked: bool = False
     pull_request: bool = False
     comments: list[Comment] = field(default_factory=list)
+    events: list[IssueEvent] = field(default_factory=list)
 
 
 @dataclass
@@ -113,6 +126,7 @@ class GitHubStore:
             "issue": 2000000001,
             "comment": 1000000001,
             "label": 5000001,
+            "event": 6000000001,
             "user": 90001,
         }
 
@@ -190,18 +204,28 @@ class GitHubStore:
         issue.updated_at = self.now()
         return True
 
-    def set_state(self, issue: Issue, state: str, reason: str | None, actor: Actor) -> None:
+    def set_state(
+        self, issue: Issue, state: str, reason: str | None, actor: Actor, commit_id: str | None = None
+    ) -> str | None:
+        """Apply a state change; the webhook action it causes (``closed`` / ``reopened``), if any."""
         now = self.now()
+        action = None
         if state == "closed" and issue.state != "closed":
             issue.closed_at, issue.closed_by = now, actor
             issue.state_reason = reason or "completed"
+            action = "closed"
         elif state == "open" and issue.state != "open":
             issue.closed_at, issue.closed_by = None, None
             issue.state_reason = "reopened"
+            action = "reopened"
         elif reason is not None:
             issue.state_reason = reason
         issue.state = state
         issue.updated_at = now
+        if action is not None:
+            event = IssueEvent(self.next_id("event"), action, actor, now, commit_id, issue.state_reason)
+            issue.events.append(event)
+        return action
 
     def add_comment(self, issue: Issue, user: Actor, body: str) -> Comment:
         now = self.now()

@@ -84,6 +84,15 @@ def test_two_secrets_during_rotation_and_secrets_never_print() -> None:
     assert isinstance(settings.github_auth, TokenAuth)
 
 
+def test_the_github_webhook_secret_is_optional_rotates_and_is_redacted() -> None:
+    assert load_settings(BASE).github_webhook_secrets == ()
+    env = BASE | {"GITHUB_WEBHOOK_SECRET": "gh-old, gh-new", "GITHUB_BRIDGE_LOGIN": "issue-bot, x[bot]"}
+    settings = load_settings(env)
+    assert [s.reveal() for s in settings.github_webhook_secrets] == ["gh-old", "gh-new"]
+    assert settings.github_bridge_logins == ("issue-bot", "x[bot]")
+    assert {"gh-old", "gh-new"} <= set(settings.secrets()) and "gh-old" not in repr(settings)
+
+
 def rsa_pem() -> str:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
