@@ -4,6 +4,8 @@ Webhooks alone lose links: tags are not in payloads, adding a tag fires nothing,
 delivery after 10 failures. The sweep lists candidates through the API and sends each one through the same
 ``Linker.reconcile`` path, locks and guards as a webhook, so a sweep racing a delivery still yields one issue.
 Conversations that only the opt-in keyword scan would match are not listed (the API filters by tag only).
+A pass over every mailbox ends with the return path's catch-up (``bridge.catch_up``): GitHub events whose
+delivery was lost, or whose fan-out a crash cut, reach their tickets there.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bridge import logs, retry
+from bridge.catch_up import CatchUpReport
 from bridge.errors import BudgetExhausted, UpstreamError
 from bridge.freescout_api import FreeScoutAPI
 from bridge.linker import Linker
@@ -33,6 +36,7 @@ class SweepReport:
     errors: Counter[str] = field(default_factory=Counter)
     stopped_early: str = ""
     issue_urls: dict[int, str] = field(default_factory=dict)
+    catch_up: CatchUpReport | None = None  # GitHub → FreeScout: None when the pass was scoped to mailboxes
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -41,6 +45,7 @@ class SweepReport:
             "errors": dict(self.errors),
             "stopped_early": self.stopped_early,
             "issue_urls": {str(k): v for k, v in sorted(self.issue_urls.items())},
+            "catch_up": self.catch_up.as_dict() if self.catch_up is not None else None,
         }
 
 
@@ -140,5 +145,9 @@ async def _sweep(
         report.outcomes[outcome.decision] += 1
         if outcome.issue_url:
             report.issue_urls[conversation_id] = outcome.issue_url
+    if only is None and not report.stopped_early:
+        # GitHub never retries a delivery: re-read recently updated linked issues and finish their fan-outs.
+        report.catch_up = await linker.return_path.catch_up()
+        report.errors.update({f"catch_up:{k}": v for k, v in report.catch_up.errors.items()})
     log.info("sweep", **report.as_dict())
     return report

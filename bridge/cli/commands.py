@@ -148,6 +148,15 @@ def render_sweep(report: dict[str, Any]) -> str:
         lines.append(f"  stopped early: {report['stopped_early']} (the next sweep continues)")
     for cid, url in report["issue_urls"].items():
         lines.append(f"  #{cid} → {url}")
+    catch_up = report.get("catch_up")
+    if catch_up and (catch_up["issues"] or catch_up["stopped_early"]):  # silent when no issue is recent
+        tickets = ", ".join(f"{k} {v}" for k, v in sorted(catch_up["tickets"].items())) or "none"
+        lines.append(
+            f"  catch-up: {catch_up['issues']} recent issue(s), {catch_up['reconciled']} reconciled, "
+            f"{catch_up['unchanged']} unchanged; tickets: {tickets}"
+        )
+        if catch_up["stopped_early"]:
+            lines.append(f"  catch-up stopped early: {catch_up['stopped_early']}")
     skipped = report.get("skipped_mailboxes") or []
     if skipped:
         ids = ", ".join(str(i) for i in skipped)
