@@ -11,7 +11,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bridge import retry
-from bridge.cli.doctor import WEBHOOK_EVENTS, WEBHOOK_PATH, Check, Exit, evaluate, exit_code, webhook_urls
+from bridge.cli.doctor import (
+    GITHUB_WEBHOOK_EVENTS,
+    WEBHOOK_EVENTS,
+    WEBHOOK_PATH,
+    Check,
+    Exit,
+    evaluate,
+    exit_code,
+    github_webhook_url,
+    webhook_urls,
+)
 from bridge.cli.doctor_gather import base_facts, gather_freescout, gather_github, read_settings
 from bridge.cli.explain import outcome_line, reason_sentence
 from bridge.cli.services import services
@@ -39,7 +49,12 @@ def upstream_exit(exc: UpstreamError) -> Exit:
 
 
 def render_checks(
-    checks: list[Check], code: Exit, webhooks: list[str], *, fixed: tuple[str, ...] = ()
+    checks: list[Check],
+    code: Exit,
+    webhooks: list[str],
+    *,
+    fixed: tuple[str, ...] = (),
+    github_hook: str = "",
 ) -> str:
     lines = ["freescout-bridge check"]
     for check in checks:
@@ -59,6 +74,16 @@ def render_checks(
         lines.append("FreeScout → Manage → Settings → API & Webhooks → Webhooks: one webhook per URL")
         lines.extend(f"  url:    {url}" for url in webhooks)
         lines.append("  events: " + ", ".join(WEBHOOK_EVENTS))
+    if github_hook:
+        lines.append("")
+        lines.append(
+            "GitHub → the repository's Settings → Webhooks → Add webhook (runbooks/close-the-loop.md):"
+        )
+        lines.append(f"  Payload URL:  {github_hook}")
+        lines.append("  Content type: application/json; Secret: the value of GITHUB_WEBHOOK_SECRET")
+        lines.append(
+            "  events:       " + ", ".join(GITHUB_WEBHOOK_EVENTS) + " (Let me select individual events)"
+        )
     return "\n".join(lines)
 
 
@@ -84,7 +109,11 @@ async def run_check(env: Mapping[str, str], public_url: str, *, fix: bool) -> Re
         "labels_created": list(facts.labels_created),
         "webhook": {"urls": urls, "events": list(WEBHOOK_EVENTS)},
     }
-    return Result(code, data, render_checks(checks, code, urls, fixed=facts.labels_created))
+    github_hook = github_webhook_url(facts.public_url) if facts.github_webhook_secrets else ""
+    if github_hook:
+        data["github_webhook"] = {"url": github_hook, "events": list(GITHUB_WEBHOOK_EVENTS)}
+    text = render_checks(checks, code, urls, fixed=facts.labels_created, github_hook=github_hook)
+    return Result(code, data, text)
 
 
 # -- sync -------------------------------------------------------------------------------------------------

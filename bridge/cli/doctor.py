@@ -26,6 +26,7 @@ from bridge.cli.doctor_github import check_github, check_labels, check_permissio
 from bridge.vocab import FIELD_GITHUB_ISSUE_URL, WEBHOOK_EVENTS
 
 __all__ = [
+    "GITHUB_WEBHOOK_EVENTS",
     "OK",
     "WEBHOOK_EVENTS",
     "WEBHOOK_PATH",
@@ -36,6 +37,7 @@ __all__ = [
     "MailboxFacts",
     "evaluate",
     "exit_code",
+    "github_webhook_url",
     "label_style",
     "wanted_labels",
     "webhook_urls",
@@ -209,6 +211,38 @@ def check_webhooks(facts: Facts) -> Check:
     )
 
 
+GITHUB_WEBHOOK_PATH = "/api/webhooks/github"
+#: What to tick in GitHub → Settings → Webhooks → "Let me select individual events".
+GITHUB_WEBHOOK_EVENTS = ("Issues", "Issue comments")
+MIN_SECRET_LENGTH = 16
+
+
+def github_webhook_url(public_url: str) -> str:
+    return public_url.rstrip("/") + GITHUB_WEBHOOK_PATH if public_url else GITHUB_WEBHOOK_PATH
+
+
+def check_github_webhook(facts: Facts) -> Check:
+    """``GITHUB_WEBHOOK_SECRET``: optional (the Actions transport needs none), strong when set."""
+    name = "github webhook"
+    if not facts.github_webhook_secrets:
+        return Check(
+            name,
+            True,
+            f"off: GITHUB_WEBHOOK_SECRET is unset, so {GITHUB_WEBHOOK_PATH} answers 404; set it to take "
+            "GitHub's events on this process, or use the Actions route (runbooks/close-the-loop.md)",
+        )
+    if min(facts.github_webhook_secrets) < MIN_SECRET_LENGTH:
+        return Check(
+            name,
+            False,
+            f"a GITHUB_WEBHOOK_SECRET value is shorter than {MIN_SECRET_LENGTH} characters",
+            "use a random secret, e.g. `openssl rand -hex 32`, in GitHub's webhook and in GITHUB_WEBHOOK_SECRET",
+        )
+    count = len(facts.github_webhook_secrets)
+    rotating = f" ({count} secrets: rotation in progress)" if count > 1 else ""
+    return Check(name, True, f"on{rotating}: URL and events to register in GitHub listed below")
+
+
 def evaluate(facts: Facts) -> list[Check]:
     """The whole checklist, in the order an operator fixes things."""
     checks = check_settings(facts)
@@ -222,6 +256,7 @@ def evaluate(facts: Facts) -> list[Check]:
     checks.append(check_permissions(facts))
     checks.append(check_labels(facts))
     checks.append(check_webhooks(facts))
+    checks.append(check_github_webhook(facts))
     return checks
 
 

@@ -110,6 +110,7 @@ class Facts:
     labels_answer: Answer | None = None
     labels_created: tuple[str, ...] = ()
     label_failures: Mapping[str, str] = field(default_factory=dict)
+    github_webhook_secrets: tuple[int, ...] = ()  # the length of each GITHUB_WEBHOOK_SECRET value
 
 
 def wanted_labels(tag_labels: Mapping[str, str]) -> tuple[str, ...]:

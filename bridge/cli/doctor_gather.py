@@ -153,4 +153,5 @@ def base_facts(facts: Facts, settings: Settings, public_url: str) -> Facts:
         github_auth_kind="app" if isinstance(settings.github_auth, AppAuth) else "token",
         labels_wanted=wanted_labels(settings.config.tag_labels),
         bot_user_id=settings.bot_user_id,
+        github_webhook_secrets=tuple(len(s.reveal()) for s in settings.github_webhook_secrets),
     )

@@ -25,7 +25,7 @@ def test_a_misconfigured_deployment_names_each_problem_and_its_fix(deployment: D
     assert "[ok]   mailbox ops@example.com: Ops (id 1): github_issue_url is custom field id 12" in out
     assert "[ok]   mailbox support@example.com: Support (id 2): github_issue_url is custom field id 7" in out
     assert "[ok]   bot user 9: FreeScout user 9 (Issue Bot) exists" in out
-    assert "2 of 12 checks failed (exit 1)." in out
+    assert "2 of 13 checks failed (exit 1)." in out
     assert deployment.gh.writes() == [], "check without --fix writes nothing"
     fs_log = deployment.fs.requests()
     assert fs_log and {r["method"] for r in fs_log} == {"GET"}, "check only reads FreeScout"
@@ -65,7 +65,7 @@ def test_check_fix_creates_the_missing_labels_and_then_check_passes(deployment: 
     again = deployment.cli("check")
     assert again.returncode == 0, again.stdout
     assert fail_lines(again.stdout) == []
-    assert "All 11 checks passed." in again.stdout
+    assert "All 12 checks passed." in again.stdout
     assert len(deployment.gh.writes()) == 4, "the second check wrote nothing"
 
 
@@ -159,3 +159,20 @@ def test_github_app_credentials_are_checked_through_an_installation_token(deploy
     broken = deployment.cli("check", GITHUB_APP_PRIVATE_KEY="not a pem key", **app)
     assert broken.returncode == 2  # a settings error now: the key is parsed when settings load
     assert "GITHUB_APP_PRIVATE_KEY is not a PEM RSA private key" in broken.stdout
+
+
+def test_check_names_the_github_webhook_url_and_events_once_the_secret_is_set(deployment: Deployment) -> None:
+    off = deployment.cli("check")
+    assert "[ok]   github webhook: off: GITHUB_WEBHOOK_SECRET is unset" in off.stdout
+    weak = deployment.cli("check", GITHUB_WEBHOOK_SECRET="short")
+    assert "[FAIL] github webhook: a GITHUB_WEBHOOK_SECRET value is shorter than 16 characters" in weak.stdout
+    on = deployment.cli(
+        "check",
+        "--public-url",
+        "https://bridge.example.com",
+        GITHUB_WEBHOOK_SECRET="a" * 32 + ",b" + "c" * 31,
+    )
+    assert "[ok]   github webhook: on (2 secrets: rotation in progress)" in on.stdout
+    assert "  Payload URL:  https://bridge.example.com/api/webhooks/github" in on.stdout
+    assert "  events:       Issues, Issue comments (Let me select individual events)" in on.stdout
+    assert "a" * 32 not in on.stdout + on.stderr
