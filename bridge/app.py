@@ -271,7 +271,9 @@ async def handle_github_delivery(services: Services, request: Request) -> Respon
         **context,
         **fields,
     )
-    services.metrics.delivered(bounded_event(context["_event"]), "github", result, reason)
+    known = bounded_event(context["_event"])
+    services.metrics.delivered(known, "github", result, reason)
+    services.metrics.activity.decisions.record("github", known, None, result, reason)
     return response
 
 

@@ -22,7 +22,7 @@ class DecisionRecord:
     """One decision as the status page shows it."""
 
     at: float  # Unix time
-    source: str  # "webhook" or "sweep"
+    source: str  # "webhook" (FreeScout), "github" (GitHub webhook) or "sweep"
     event: str  # a bounded event name ("sweep" for a sweep item)
     conversation_id: int | None
     outcome: str
