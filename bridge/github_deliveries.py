@@ -1,9 +1,9 @@
 """GitHub webhooks on the web process: verify, deduplicate, accept, and fan out in the background.
 
-GitHub waits 10 s for an answer and never retries a failed delivery (docs/upstream/github.md, receiving
-webhooks). So the route only verifies (``bridge.github_webhook.Delivery.from_http``), decides which issue
-the event touches (``bridge.return_path.route_event``), schedules the fan-out as a task owned by this
-process and answers 202 at once. Accepting is synchronous, with no ``await`` between the duplicate check
+GitHub waits 10 s for an answer and never retries a failed delivery (docs/upstream/github.md §6). So the
+route only verifies (``bridge.github_webhook.Delivery.from_http``), decides which issue the event touches
+(``bridge.return_path.route_event``), schedules the fan-out as a task owned by this process and answers
+202 at once. Accepting is synchronous, with no ``await`` between the duplicate check
 and the record, so two copies of one delivery can never both start a fan-out.
 
 - ``X-GitHub-Delivery`` ids are remembered (bounded, oldest forgotten first). A copy of a delivery whose

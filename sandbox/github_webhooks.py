@@ -1,4 +1,4 @@
-"""Repository webhooks of the local GitHub simulator (docs/upstream/github.md, receiving GitHub webhooks).
+"""Repository webhooks of the local GitHub simulator (docs/upstream/github.md §6).
 
 Registered through the control plane (``POST /_sim/hooks``), not GitHub's hooks API. What GitHub does and
 this does too: a ``ping`` when the hook is created; ``issues`` ``closed``/``reopened`` and
