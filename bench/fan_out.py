@@ -30,7 +30,7 @@ from sandbox.github_sim import GitHubSimConfig
 from sandbox.github_sim import create_app as github_app
 from sandbox.serve import ServerThread
 from tests.e2e.github_rig import SECRET, close_key, deliveries, hook, link_issue, ticket
-from tests.e2e.harness import EVENTS, Bridge, FreeScout, GitHub, bridge_env
+from tests.harness import EVENTS, Bridge, FreeScout, GitHub, deployment_env
 
 RESULTS = Path(__file__).resolve().parent / "results"
 FAST_RETRIES = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
@@ -69,9 +69,8 @@ def run_once(count: int, latency: float, crash: bool, work: Path) -> dict[str, A
     fs_server = ServerThread(freescout_app(FreeScoutSimConfig(retry_delays=FAST_RETRIES))).start()
     gh_server = ServerThread(github_app(GitHubSimConfig())).start()
     fs, gh = FreeScout(fs_server.url), GitHub(gh_server.url)
-    env = bridge_env(fs.url, gh.url, GITHUB_WEBHOOK_SECRET=SECRET, LOG_LEVEL="INFO")
+    env = deployment_env(fs.url, gh.url, GITHUB_WEBHOOK_SECRET=SECRET, LOG_LEVEL="INFO")
     bridge = Bridge(env, work / f"bridge-{'crash' if crash else 'clean'}.log")
-    later: Bridge | None = None
     try:
         bridge.start()
         number, tickets = _setup(fs, gh, bridge, count)
@@ -95,10 +94,9 @@ def run_once(count: int, latency: float, crash: bool, work: Path) -> dict[str, A
             result["killed_after_s"] = None if half is None else round(killed_at - started, 3)
             time.sleep(latency * 3)  # requests the dead process left in flight land (PHP finishes them)
             result["written_at_kill"] = _all_notes(fs, tickets, key)[0]
-            later_env = {**env, "SWEEP_INTERVAL_SECONDS": "1"}
-            later = Bridge(later_env, work / "bridge-after-kill.log")
+            bridge.env["SWEEP_INTERVAL_SECONDS"] = "1"
             restarted = time.perf_counter()
-            later.start()
+            bridge.start()  # a new process on the same port: FreeScout's webhook still reaches it
             done = _wait_notes(fs, tickets, key, count, 180)
             result["restart_to_all_written_s"] = None if done is None else round(done - restarted, 3)
             time.sleep(2.5)  # two more catch-up passes: nothing must be written twice
@@ -108,9 +106,7 @@ def run_once(count: int, latency: float, crash: bool, work: Path) -> dict[str, A
         result["freescout_calls"] = dict(Counter(f"{r['method']} {r['path'].split('/')[2]}" for r in calls))
         return result
     finally:
-        for process in (bridge, later):
-            if process is not None:
-                process.stop()
+        bridge.stop()
         fs.close()
         gh.close()
         fs_server.stop()

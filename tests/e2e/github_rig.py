@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bridge.vocab import closed_notice_key, issue_marker, link_record_marker, notice_keys_in
-from tests.e2e.harness import REPO, Bridge, FreeScout, GitHub
+from tests.harness import REPO, Bridge, FreeScout, GitHub
 
 SECRET = "gh-webhook-secret"
 BOT = 9

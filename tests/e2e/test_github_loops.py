@@ -29,7 +29,7 @@ from tests.e2e.github_rig import (
     ticket,
     wait_until,
 )
-from tests.e2e.harness import GH_TOKEN, REPO, Bridge, FreeScout, GitHub
+from tests.harness import GH_TOKEN, REPO, Bridge, FreeScout, GitHub
 
 pytestmark = pytest.mark.e2e
 StartBridge = Callable[..., Bridge]
