@@ -7,6 +7,9 @@ catch_up_hours`` and reconciles each through the same ``bridge.fan_out.reconcile
 under the same per-conversation locks and in-doubt ledger. Whatever was left undone is written; what was
 done is found by its hidden key and not written again.
 
+It runs only while the webhook route is configured (``GITHUB_WEBHOOK_SECRET``): with the Actions route,
+the workflow re-runs its own failures, and the two routes must not both write (runbooks/close-the-loop.md).
+
 To spare GitHub's hourly budget, an issue whose last reconcile here left nothing failed or pending is not
 read again until it changes (its ``updated_at``) or ``RECHECK_SECONDS`` pass; a restart forgets that and
 re-reads everything once.
@@ -95,6 +98,9 @@ class ReturnPath:
             bridge_logins=settings.github_bridge_logins,
         )
         self.catch_up_hours = settings.config.return_path.catch_up_hours
+        #: The catch-up backs the webhook route only: GitHub does not retry its deliveries, while Actions
+        #: re-runs its own, and a second process reconciling beside the workflow could double a note.
+        self.catches_up = bool(settings.github_webhook_secrets) and self.catch_up_hours > 0
         self._issues = KeyedLocks()  # one reconcile per issue at a time: later triggers re-read after it
         self._settled: dict[int, tuple[str, float]] = {}
         self._clock = clock

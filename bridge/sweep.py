@@ -4,8 +4,9 @@ Webhooks alone lose links: tags are not in payloads, adding a tag fires nothing,
 delivery after 10 failures. The sweep lists candidates through the API and sends each one through the same
 ``Linker.reconcile`` path, locks and guards as a webhook, so a sweep racing a delivery still yields one issue.
 Conversations that only the opt-in keyword scan would match are not listed (the API filters by tag only).
-A pass over every mailbox ends with the return path's catch-up (``bridge.catch_up``): GitHub events whose
-delivery was lost, or whose fan-out a crash cut, reach their tickets there.
+A pass over every mailbox ends with the return path's catch-up (``bridge.catch_up``) when the GitHub
+webhook route is on: GitHub events whose delivery was lost, or whose fan-out a crash cut, reach their
+tickets there.
 """
 
 from __future__ import annotations
@@ -145,7 +146,7 @@ async def _sweep(
         report.outcomes[outcome.decision] += 1
         if outcome.issue_url:
             report.issue_urls[conversation_id] = outcome.issue_url
-    if only is None and not report.stopped_early:
+    if only is None and not report.stopped_early and linker.return_path.catches_up:
         # GitHub never retries a delivery: re-read recently updated linked issues and finish their fan-outs.
         report.catch_up = await linker.return_path.catch_up()
         report.errors.update({f"catch_up:{k}": v for k, v in report.catch_up.errors.items()})
