@@ -74,7 +74,7 @@ def parse_sweep_request(raw: bytes) -> SweepRequest:
         raise BadRequest("invalid_json", "the body is not valid JSON") from exc
     if not isinstance(data, dict):
         raise BadRequest("invalid_request", "the body must be a JSON object")
-    unknown = sorted(set(data) - {"dry_run", "mailboxes"})
+    unknown = sorted(set(data) - {"dry_run", "mailboxes", "limit"})
     if unknown:
         raise BadRequest("invalid_request", "unknown field(s): " + ", ".join(unknown)[:200])
     dry_run = data.get("dry_run", False)
@@ -86,7 +86,10 @@ def parse_sweep_request(raw: bytes) -> SweepRequest:
             "invalid_request", f"mailboxes must be a list of at most {MAX_MAILBOXES} ids or emails"
         )
     refs = tuple(dict.fromkeys(_mailbox_ref(m) for m in mailboxes))
-    return SweepRequest(dry_run=dry_run, mailboxes=refs)
+    limit = data.get("limit")
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
+        raise BadRequest("invalid_request", "limit must be a positive whole number (or absent: no limit)")
+    return SweepRequest(dry_run=dry_run, mailboxes=refs, limit=limit)
 
 
 def _runner(request: Request) -> SweepRunner:

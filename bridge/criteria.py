@@ -11,9 +11,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from bridge.commands import is_command_note, parse_command
+from bridge.cutoff import REASON as CUTOFF_REASON
+from bridge.cutoff import held_back
 from bridge.model import Conversation
 from bridge.settings import BridgeConfig
 from bridge.text import html_to_text
@@ -28,6 +31,7 @@ class Action(StrEnum):
     COMMENT_CLOSED = "comment_closed"  # comment once on the linked issue for this closure
     MISCONFIGURED = "misconfigured"  # would link, but an operator must fix something first
     COMMAND = "command"  # an agent's note holds a ``#github`` command: ``bridge.note_commands``
+    HOLD = "held_back"  # would link, but it was created before the cut-off (bridge/cutoff.py)
 
 
 @dataclass(frozen=True)
@@ -122,9 +126,14 @@ def our_note_exists(conv: Conversation, issue_url: str, bot_user_id: int) -> boo
 
 
 def decide_link(
-    conv: Conversation, rules: Rules, is_ours: Callable[[str], bool] = lambda _: True
+    conv: Conversation,
+    rules: Rules,
+    is_ours: Callable[[str], bool] = lambda _: True,
+    cutoff: datetime | None = None,
 ) -> Decision:
-    """Decide on fresh state (read with ``embed=threads,tags``) whether to link this conversation."""
+    """Decide on fresh state (read with ``embed=threads,tags``) whether to link this conversation.
+
+    ``cutoff``: a conversation created before it that would be linked is held back instead."""
     if conv.state != "published":
         return Decision(Action.IGNORE, "not_published" if conv.state != "deleted" else "deleted")
     if conv.status == "spam":
@@ -143,6 +152,8 @@ def decide_link(
     trigger = has_trigger(conv, rules.config)
     if trigger is None:
         return Decision(Action.IGNORE, "no_trigger_tag")
+    if held_back(conv.created_at, cutoff):
+        return Decision(Action.HOLD, CUTOFF_REASON)
     if conv.field() is None:
         return Decision(Action.MISCONFIGURED, "field_missing_in_mailbox")
     return Decision(Action.LINK, trigger)

@@ -86,6 +86,7 @@ class LastSweep:
     result: str  # ok, stopped_early or failed (the bridge_sweeps_total label)
     source: str  # schedule or admin
     dry_run: bool
+    held_back: int | None = None  # conversations the cut-off kept out of the pass
 
 
 class Activity:
@@ -97,8 +98,8 @@ class Activity:
         self.last_sweep: LastSweep | None = None
         self.next_sweep_at: float | None = None
 
-    def sweep_ended(self, result: str, source: str, dry_run: bool) -> None:
-        self.last_sweep = LastSweep(self.clock(), result, source, dry_run)
+    def sweep_ended(self, result: str, source: str, dry_run: bool, held_back: int | None = None) -> None:
+        self.last_sweep = LastSweep(self.clock(), result, source, dry_run, held_back)
 
     def sweep_scheduled(self, in_seconds: float) -> None:
         self.next_sweep_at = self.clock() + in_seconds

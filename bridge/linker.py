@@ -80,6 +80,10 @@ class Linker:
         self.return_path = ReturnPath(settings, freescout, github, self._locks, self._in_doubt)
 
     @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    @property
     def enabled(self) -> bool:
         return self._settings.autolink_enabled
 
@@ -111,26 +115,35 @@ class Linker:
             return await self._commands.handle(snapshot)
         return await self.reconcile(snapshot.id, closing=event == "convo.status")
 
-    async def reconcile(self, conversation_id: int, *, closing: bool = False) -> Outcome:
+    async def reconcile(
+        self, conversation_id: int, *, closing: bool = False, honour_cutoff: bool = True
+    ) -> Outcome:
         """Bring one conversation to its linked state, on fresh state, one flight per conversation.
 
         ``closing`` (a ``convo.status`` delivery): also comment a close on the issue, and recount the
-        issue's demand, since a linked ticket closed or reopened.
+        issue's demand, since a linked ticket closed or reopened. ``honour_cutoff=False`` is the operator
+        asking by name (``freescout-bridge sync ID``): the link cut-off does not hold it back.
         """
-        outcome, number = await self._reconcile(conversation_id, closing=closing)
+        outcome, number = await self._reconcile(conversation_id, closing=closing, honour_cutoff=honour_cutoff)
         if closing and number is not None:
             await self._demand.refresh(number, trigger="ticket_status")
         return outcome
 
-    async def _reconcile(self, conversation_id: int, *, closing: bool) -> tuple[Outcome, int | None]:
+    async def _reconcile(
+        self, conversation_id: int, *, closing: bool, honour_cutoff: bool = True
+    ) -> tuple[Outcome, int | None]:
         async with self._locks.hold(conversation_id):
             fresh = await self._fs.get_conversation(conversation_id)
             number = issue_number_from_url(fresh.github_issue_url, self._settings.github_repository)
-            return await self._decide_and_act(fresh, closing=closing), number
+            outcome = await self._decide_and_act(fresh, closing=closing, honour_cutoff=honour_cutoff)
+            return outcome, number
 
-    async def _decide_and_act(self, fresh: Conversation, *, closing: bool) -> Outcome:
+    async def _decide_and_act(
+        self, fresh: Conversation, *, closing: bool, honour_cutoff: bool = True
+    ) -> Outcome:
         rules = await self.rules()
-        decision = decide_link(fresh, rules, is_ours=self._ours)
+        cutoff = self._settings.config.cutoff(datetime.now(UTC)) if honour_cutoff else None
+        decision = decide_link(fresh, rules, is_ours=self._ours, cutoff=cutoff)
         outcome = await self._act(fresh, decision)
         if closing:
             close = decide_close(fresh)

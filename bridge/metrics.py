@@ -132,10 +132,10 @@ class Metrics:
         """Expose the GitHub write gate's budget on ``/metrics`` (the lifespan builds the gate)."""
         self.budget = gate
 
-    def sweep_ended(self, result: str, source: str, dry_run: bool) -> None:
+    def sweep_ended(self, result: str, source: str, dry_run: bool, held_back: int | None = None) -> None:
         """Count a finished sweep pass (``ok``, ``stopped_early``, ``failed``) and remember when it ended."""
         self.sweeps.labels(result).inc()
-        self.activity.sweep_ended(result, source, dry_run)
+        self.activity.sweep_ended(result, source, dry_run, held_back)
 
     def delivered(self, event: str, route: str, outcome: str, reason: str) -> None:
         """Count a delivery; label children are cached (the label sets are bounded)."""

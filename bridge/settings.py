@@ -9,9 +9,12 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
+
+from bridge.cutoff import cutoff_at, parse_link_since, parse_max_age_days
 
 TRUE_WORDS = frozenset({"true", "1", "on", "yes"})
 DEFAULT_CONFIG_PATH = "config/bridge.toml"
@@ -142,6 +145,12 @@ class BridgeConfig:
     in_doubt_freescout_seconds: float = 90.0
     sweep_interval_seconds: float = 300.0
     return_path: ReturnPathConfig = ReturnPathConfig()
+    link_since: datetime | None = None  # the cut-off (bridge/cutoff.py); None and 0 mean none
+    max_age_days: float = 0.0
+
+    def cutoff(self, now: datetime) -> datetime | None:
+        """Conversations created before this instant are held back (``None``: no cut-off)."""
+        return cutoff_at(self.link_since, self.max_age_days, now)
 
 
 @dataclass(frozen=True)
@@ -372,6 +381,8 @@ def config_from_mapping(data: Mapping[str, Any], source: str = "config") -> Brid
                 data.get("sweep", {}).get("interval_seconds", defaults.sweep_interval_seconds)
             ),
             return_path=return_path_config(dict(data.get("return_path", {}))),
+            link_since=parse_link_since(autolink.get("link_since")),
+            max_age_days=parse_max_age_days(autolink.get("max_age_days", defaults.max_age_days)),
         )
     except (TypeError, ValueError, AttributeError) as exc:
         raise SettingsError({"BRIDGE_CONFIG": f"{source}: invalid value: {exc}"}) from exc

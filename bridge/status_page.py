@@ -13,12 +13,14 @@ import base64
 import binascii
 import hmac
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from bridge import cutoff
 from bridge.answers import bearer_matches, error_body
 from bridge.mailboxes import MailboxDirectory
 from bridge.metrics import Metrics
@@ -116,8 +118,8 @@ def gather(settings: Settings, metrics: Metrics, mailboxes: MailboxDirectory | N
         repository=settings.github_repository,
         mailboxes=mailbox_labels(config.mailboxes, mailboxes),
         tags=config.tags,
-        cutoff="none: every tagged conversation may be linked",
-        held_back=None,
+        cutoff=cutoff.describe(config.link_since, config.max_age_days, datetime.now(UTC)),
+        held_back=None if activity.last_sweep is None else activity.last_sweep.held_back,
         sweep_interval=config.sweep_interval_seconds,
         last_sweep=activity.last_sweep,
         next_sweep_at=activity.next_sweep_at,

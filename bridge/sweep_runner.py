@@ -24,11 +24,11 @@ import structlog
 from bridge import logs, retry
 from bridge.errors import UpstreamError, explain
 from bridge.freescout_api import FreeScoutAPI
-from bridge.linker import Linker
+from bridge.linker import Linker, Outcome
 from bridge.mailboxes import MailboxDirectory
 from bridge.metrics import Metrics
 from bridge.settings import MailboxRef, Settings, shadow
-from bridge.sweep import sweep
+from bridge.sweep import OnItem, SweepScope, sweep
 from bridge.wiring import Upstreams
 
 log = logs.get_logger()
@@ -43,9 +43,11 @@ class SweepRequest:
 
     dry_run: bool = False
     mailboxes: tuple[MailboxRef, ...] = ()
+    limit: int | None = None  # at most this many conversations this pass, oldest first (``--limit``)
 
     def same_pass(self, other: SweepRequest) -> bool:
-        return self.dry_run == other.dry_run and set(self.mailboxes) == set(other.mailboxes)
+        same_scope = self.dry_run == other.dry_run and set(self.mailboxes) == set(other.mailboxes)
+        return same_scope and self.limit == other.limit
 
 
 @dataclass(frozen=True)
@@ -93,9 +95,12 @@ async def _mailbox_scope(
     return ids, [str(u) for u in wanted.unknown], skipped
 
 
-async def sweep_once(settings: Settings, upstreams: Upstreams, request: SweepRequest) -> SweepResult:
+async def sweep_once(
+    settings: Settings, upstreams: Upstreams, request: SweepRequest, on_item: OnItem | None = None
+) -> SweepResult:
     """One pass with the given clients: the web process's or the CLI's (``--local``), so the two cannot
-    drift apart. A dry run gets a linker with autolink off, which decides and reports and cannot write."""
+    drift apart. A dry run gets a linker with autolink off, which decides and reports and cannot write.
+    ``on_item`` hears each conversation's outcome (the web process's status page)."""
     linker = upstreams.linker
     if request.dry_run:
         settings = shadow(settings)
@@ -108,7 +113,9 @@ async def sweep_once(settings: Settings, upstreams: Upstreams, request: SweepReq
             if unknown:
                 message = "unknown --mailbox: " + ", ".join(unknown) + " (FreeScout has no such mailbox)"
                 return SweepResult.failed("unknown_mailbox", message)
-            report = await sweep(linker, upstreams.freescout, upstreams.mailboxes, settings.config.tags, only)
+            config = settings.config
+            scope = SweepScope(config.tags, only, config.link_since, config.max_age_days, request.limit)
+            report = await sweep(linker, upstreams.freescout, upstreams.mailboxes, scope, on_item=on_item)
     except UpstreamError as exc:
         message = f"sweep failed: {explain(exc)}"
         return SweepResult.failed(f"{exc.api}:{exc.reason}", message, retryable=exc.transient)
@@ -144,6 +151,7 @@ class SweepPass:
             "state": self.state,
             "dry_run": self.request.dry_run,
             "mailboxes": list(self.request.mailboxes),
+            "limit": self.request.limit,
             "started_at": round(self.started_at, 3),
             "finished_at": None if self.finished_at is None else round(self.finished_at, 3),
         }
@@ -252,7 +260,12 @@ class SweepRunner:
     async def _execute(self, request: SweepRequest) -> SweepResult:
         if self._upstreams is None:
             raise RuntimeError("the sweep runner has no clients")
-        return await sweep_once(self._settings, self._upstreams, request)
+        return await sweep_once(self._settings, self._upstreams, request, self._on_item)
+
+    def _on_item(self, conversation_id: int, outcome: Outcome) -> None:
+        """Each conversation a pass handled goes to the status page's decision ring."""
+        record = self._metrics.activity.decisions.record
+        record("sweep", "sweep", conversation_id, outcome.decision, outcome.reason, outcome.issue_url)
 
     def _count(self, sweep_pass: SweepPass) -> None:
         result = sweep_pass.result
@@ -263,4 +276,5 @@ class SweepRunner:
                 log.warning("sweep_failed", sweep_id=sweep_pass.id, reason=result.error)
         else:
             ended = "stopped_early" if result.report.get("stopped_early") else "ok"
-            self._metrics.sweep_ended(ended, source, dry_run)
+            held = result.report.get("held_back")
+            self._metrics.sweep_ended(ended, source, dry_run, held if isinstance(held, int) else None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from bridge import retry
@@ -25,6 +26,8 @@ from bridge.cli.doctor import (
 from bridge.cli.doctor_gather import base_facts, gather_freescout, gather_github, read_settings
 from bridge.cli.explain import outcome_line, reason_sentence
 from bridge.cli.services import services
+from bridge.cli.sweep_listing import listing_lines
+from bridge.cutoff import held_back
 from bridge.errors import UpstreamError, explain
 from bridge.linker import Outcome
 from bridge.settings import Settings, shadow
@@ -131,7 +134,8 @@ async def run_sync(settings: Settings, conversation_id: int, *, dry_run: bool, c
     async with services(settings) as svc:
         try:
             with retry.deadline_in(SYNC_SECONDS):
-                outcome = await svc.linker.reconcile(conversation_id, closing=closing)
+                # Asked for by name: the cut-off that holds it back from webhooks and the sweep does not apply.
+                outcome = await svc.linker.reconcile(conversation_id, closing=closing, honour_cutoff=False)
         except UpstreamError as exc:
             conv = svc.freescout.seen.get(conversation_id)
             if exc.reason == "field_missing_in_mailbox":
@@ -146,8 +150,12 @@ async def run_sync(settings: Settings, conversation_id: int, *, dry_run: bool, c
             return Result(upstream_exit(exc), data, line)
         conv = svc.freescout.seen.get(conversation_id)
     line = outcome_line(conversation_id, outcome, conv, settings.config, dry_run=dry_run)
+    old = conv is not None and held_back(conv.created_at, settings.config.cutoff(datetime.now(UTC)))
+    if old:
+        line += " (created before the cut-off: webhooks and the sweep hold it back; sync does as asked)"
     data = {
         **base,
+        "before_cutoff": old,
         "number": conv.number if conv else None,
         "decision": outcome.decision,
         "reason": outcome.reason,
@@ -175,8 +183,7 @@ def render_sweep(report: dict[str, Any]) -> str:
         lines.append(f"  error {error}: {count}")
     if report["stopped_early"]:
         lines.append(f"  stopped early: {report['stopped_early']} (the next sweep continues)")
-    for cid, url in report["issue_urls"].items():
-        lines.append(f"  #{cid} → {url}")
+    lines.extend(listing_lines(report))  # one line per conversation, issue URLs included
     catch_up = report.get("catch_up")
     if catch_up and (catch_up["issues"] or catch_up["stopped_early"]):  # silent when no issue is recent
         tickets = ", ".join(f"{k} {v}" for k, v in sorted(catch_up["tickets"].items())) or "none"
@@ -213,8 +220,10 @@ def sweep_result(result: SweepResult, where: dict[str, Any], note: str = "") -> 
     return Result(code, data, text)
 
 
-async def run_sweep(settings: Settings, *, dry_run: bool, mailboxes: tuple[str | int, ...]) -> Result:
+async def run_sweep(
+    settings: Settings, *, dry_run: bool, mailboxes: tuple[str | int, ...], limit: int | None = None
+) -> Result:
     """One reconciler pass in this process, the same one the web process runs (``--local``)."""
     async with services(settings) as svc:
-        result = await sweep_once(settings, svc.upstreams, SweepRequest(dry_run, mailboxes))
+        result = await sweep_once(settings, svc.upstreams, SweepRequest(dry_run, mailboxes, limit))
     return sweep_result(result, {"via": "local"})

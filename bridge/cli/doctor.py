@@ -243,6 +243,25 @@ def check_github_webhook(facts: Facts) -> Check:
     return Check(name, True, f"on{rotating}: URL and events to register in GitHub listed below")
 
 
+def check_cutoff(facts: Facts) -> Check:
+    """Informational: what the first sweep after switching on would link, and what the cut-off keeps back."""
+    if facts.candidates is None:
+        why = facts.candidates_answer.why if facts.candidates_answer else "FreeScout was not asked"
+        return Check("link cut-off", True, f"{facts.cutoff}; candidates not counted ({why})")
+    todo = facts.candidates - (facts.held_back or 0)
+    detail = (
+        f"{facts.cutoff}; {facts.candidates} tagged unlinked conversation(s)"
+        + (f" (oldest {facts.oldest_age})" if facts.oldest_age else "")
+        + f", {facts.held_back} held back, {todo} the sweep would link"
+    )
+    if not facts.cutoff_set and facts.candidates:
+        detail += (
+            "; set [autolink] link_since (or max_age_days) before switching on unless all of them "
+            "should get an issue (runbooks/autolink-rollout.md)"
+        )
+    return Check("link cut-off", True, detail)
+
+
 def evaluate(facts: Facts) -> list[Check]:
     """The whole checklist, in the order an operator fixes things."""
     checks = check_settings(facts)
@@ -251,6 +270,8 @@ def evaluate(facts: Facts) -> list[Check]:
     checks.append(check_flag(facts))
     checks.append(check_freescout(facts))
     checks.extend(check_mailboxes(facts))
+    if facts.freescout is not None and facts.freescout.ok:
+        checks.append(check_cutoff(facts))
     checks.append(check_bot_user(facts))
     checks.append(check_github(facts))
     checks.append(check_permissions(facts))

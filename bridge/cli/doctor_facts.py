@@ -111,6 +111,12 @@ class Facts:
     labels_created: tuple[str, ...] = ()
     label_failures: Mapping[str, str] = field(default_factory=dict)
     github_webhook_secrets: tuple[int, ...] = ()  # the length of each GITHUB_WEBHOOK_SECRET value
+    cutoff: str = ""  # cutoff.describe(...)
+    cutoff_set: bool = False
+    candidates: int | None = None  # tagged, unlinked, open conversations in the handled mailboxes
+    held_back: int | None = None  # of which created before the cut-off
+    oldest_age: str = ""  # the oldest candidate's age
+    candidates_answer: Answer | None = None
 
 
 def wanted_labels(tag_labels: Mapping[str, str]) -> tuple[str, ...]:

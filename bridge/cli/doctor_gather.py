@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -15,11 +16,12 @@ from typing import Any, TypeVar
 import anyio.to_thread
 import jwt
 
-from bridge import retry
+from bridge import cutoff, retry
 from bridge.cli.doctor import Answer, Facts, MailboxFacts, label_style, wanted_labels
 from bridge.errors import UpstreamError
 from bridge.freescout_api import FreeScoutAPI
 from bridge.github_api import GitHubIssues
+from bridge.mailboxes import MailboxDirectory
 from bridge.settings import (
     DEFAULT_CONFIG_PATH,
     AppAuth,
@@ -29,6 +31,7 @@ from bridge.settings import (
     load_config,
     load_settings,
 )
+from bridge.sweep import candidates
 from bridge.vocab import FIELD_GITHUB_ISSUE_URL
 
 T = TypeVar("T")
@@ -106,7 +109,26 @@ async def gather_freescout(facts: Facts, settings: Settings, api: FreeScoutAPI) 
     boxes = tuple([await _mailbox(api, ref, box) for ref, box in refs])
     user, bot = await ask(lambda: api.get_user(settings.bot_user_id))
     name = " ".join(str((user or {}).get(k) or "") for k in ("firstName", "lastName")).strip()
-    return replace(facts, mailboxes=boxes, bot_user=bot, bot_user_name=name)
+    facts = replace(facts, mailboxes=boxes, bot_user=bot, bot_user_name=name)
+    return await gather_cutoff(facts, settings, api)
+
+
+async def gather_cutoff(facts: Facts, settings: Settings, api: FreeScoutAPI) -> Facts:
+    """The cut-off and how many of today's sweep candidates it holds back (what switching on would link)."""
+    config, now = settings.config, datetime.now(UTC)
+    facts = replace(
+        facts,
+        cutoff=cutoff.describe(config.link_since, config.max_age_days, now),
+        cutoff_set=config.cutoff(now) is not None,
+    )
+    directory = MailboxDirectory(api, config.mailboxes)
+    found, answer = await ask(lambda: candidates(api, directory, config.tags))
+    if found is None:
+        return replace(facts, candidates_answer=answer)
+    limit = config.cutoff(now)
+    held = sum(cutoff.held_back(c.created_at, limit) for c in found)
+    oldest = cutoff.age(found[0].created_at, now) if found else ""
+    return replace(facts, candidates=len(found), held_back=held, oldest_age=oldest, candidates_answer=answer)
 
 
 async def _run_sync(call: Callable[[], T]) -> T:

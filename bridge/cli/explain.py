@@ -7,7 +7,10 @@ config. ``freescout-bridge sync`` prints it; the troubleshooting runbook's reaso
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 
+from bridge.cutoff import REASON as CUTOFF_REASON
+from bridge.cutoff import stamp
 from bridge.linker import Outcome
 from bridge.model import Conversation
 from bridge.settings import BridgeConfig
@@ -24,6 +27,7 @@ VERDICTS = {
     "misconfigured": "cannot be linked",
     "comment_closed": "closing comment handled",
     "would_comment_closed": "closing comment would be posted",
+    "held_back": "held back",
 }
 
 #: Decisions to ignore that are not "not linked" at all.
@@ -88,7 +92,18 @@ def _with_url(template: str) -> Explainer:
     return lambda _conv, _config, url: template.format(url=url or "(unknown)")
 
 
+def _before_cutoff(conv: Conversation | None, config: BridgeConfig, _url: str) -> str:
+    created = conv.created_at if conv and conv.created_at else "before the cut-off"
+    cutoff = config.cutoff(datetime.now(UTC))
+    limit = f" {stamp(cutoff)}" if cutoff else ""
+    return (
+        f"it was created {created}, before the cut-off{limit} ([autolink] link_since / max_age_days): "
+        "webhooks and the sweep leave it alone; freescout-bridge sync ID links it on request"
+    )
+
+
 REASONS: dict[str, Explainer] = {
+    CUTOFF_REASON: _before_cutoff,
     "no_trigger_tag": _no_trigger,
     "mailbox_not_configured": _mailbox,
     "field_missing_in_mailbox": _field_missing,

@@ -142,6 +142,13 @@ def _add_sweep(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         metavar="ID_OR_EMAIL",
         help="only this mailbox (repeatable)",
     )
+    sweep.add_argument(
+        "--limit",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="handle at most N conversations this pass, oldest first; the rest wait for the next pass",
+    )
     where = sweep.add_mutually_exclusive_group()
     where.add_argument(
         "--via",
@@ -155,6 +162,12 @@ def _add_sweep(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="run the pass in this process, for when the web process is down (refused while the web process "
         "at BRIDGE_URL answers, unless with --dry-run)",
     )
+
+
+def _positive(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return int(text)
 
 
 def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -242,12 +255,12 @@ async def _sweep(args: argparse.Namespace, env: Mapping[str, str], settings: Set
     configured = env.get("BRIDGE_URL", "").strip()
     via = "" if args.local else (args.via if args.via is not None else configured).strip()
     if via:
-        return await run_sweep_via(settings, via, dry_run=args.dry_run, mailboxes=refs)
+        return await run_sweep_via(settings, via, dry_run=args.dry_run, mailboxes=refs, limit=args.limit)
     if configured and not args.dry_run:
         refused = await local_pass_refused(configured)
         if refused is not None:
             return refused
-    return await run_sweep(settings, dry_run=args.dry_run, mailboxes=refs)
+    return await run_sweep(settings, dry_run=args.dry_run, mailboxes=refs, limit=args.limit)
 
 
 def serve(args: argparse.Namespace, env: Mapping[str, str]) -> int:

@@ -79,6 +79,7 @@ async def run_sweep_via(
     dry_run: bool,
     mailboxes: tuple[str | int, ...],
     delegation: Delegation | None = None,
+    limit: int | None = None,
 ) -> Result:
     """The pass in the web process at ``url``, or why it could not run there (never a local pass)."""
     plan = delegation or Delegation(url.rstrip("/"))
@@ -92,6 +93,8 @@ async def run_sweep_via(
         )
         return Result(Exit.USAGE, {"error": "settings", "message": message, "via": plan.url}, message)
     body: dict[str, Any] = {"dry_run": dry_run, "mailboxes": list(mailboxes)}
+    if limit is not None:
+        body["limit"] = limit
     headers = {"Authorization": f"Bearer {settings.admin_token.reveal()}", "Accept": "application/json"}
     try:
         async with httpx.AsyncClient(

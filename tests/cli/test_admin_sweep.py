@@ -207,10 +207,12 @@ def test_a_dry_run_pass_writes_nothing_even_with_the_flag_on(deployment: Deploym
         report = done["report"]
         assert report["outcomes"] == {"would_link": 2}
         assert (report["dry_run"], report["autolink_enabled"]) == (True, False)
-        assert as_cli(done) == (
-            Exit.OK,
-            "sweep (dry run: nothing written): 2 candidate conversation(s)\n  would_link: 2",
+        code, text = as_cli(done)
+        assert code == Exit.OK
+        assert text.startswith(
+            "sweep (dry run: nothing written): 2 candidate conversation(s)\n  would_link: 2\n  cut-off: none"
         )
+        assert text.count("→ would_link: tag:") == 2
         fs_methods = {r["method"] for r in deployment.fs.requests()}
         # and the web process's own linker still writes: the real pass after it links both
         live = finished(client, start(client)["sweep_id"])

@@ -25,7 +25,7 @@ def test_a_misconfigured_deployment_names_each_problem_and_its_fix(deployment: D
     assert "[ok]   mailbox ops@example.com: Ops (id 1): github_issue_url is custom field id 12" in out
     assert "[ok]   mailbox support@example.com: Support (id 2): github_issue_url is custom field id 7" in out
     assert "[ok]   bot user 9: FreeScout user 9 (Issue Bot) exists" in out
-    assert "2 of 13 checks failed (exit 1)." in out
+    assert "2 of 14 checks failed (exit 1)." in out
     assert deployment.gh.writes() == [], "check without --fix writes nothing"
     fs_log = deployment.fs.requests()
     assert fs_log and {r["method"] for r in fs_log} == {"GET"}, "check only reads FreeScout"
@@ -65,7 +65,7 @@ def test_check_fix_creates_the_missing_labels_and_then_check_passes(deployment: 
     again = deployment.cli("check")
     assert again.returncode == 0, again.stdout
     assert fail_lines(again.stdout) == []
-    assert "All 12 checks passed." in again.stdout
+    assert "All 13 checks passed." in again.stdout
     assert len(deployment.gh.writes()) == 4, "the second check wrote nothing"
 
 

@@ -18,9 +18,11 @@ import pytest
 from bridge.cli.main import EXIT_CODES
 from sandbox import github_sim
 from tests.cli.conftest import simulators
+from tests.cli.old_tickets import configure_cutoff, old_conversation
 from tests.harness import ROOT, Deployment, FreeScout, GitHub
 
 RUNBOOKS = (
+    "autolink-rollout.md",
     "deploy.md",
     "github-auth.md",
     "secret-rotation.md",
@@ -105,6 +107,7 @@ def test_the_runbooks_show_check_sync_dry_run_and_sweep() -> None:
         "--dry-run",
     ) in shown
     assert ("sweep",) in shown and ("sweep", "--dry-run") in shown
+    assert ("sweep", "--dry-run", "--json") in shown and ("sweep", "--limit", "5") in shown
 
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))
@@ -122,6 +125,19 @@ def test_the_sample_sync_output_is_what_the_cli_prints(ticket: int, tickets: Dep
     printed = tickets.cli("sync", str(ticket), "--dry-run").stdout.strip()
     samples = [line for block in blocks(runbook("troubleshooting.md"), "text") for line in block.splitlines()]
     assert printed in samples
+
+
+def test_the_sample_sweep_dry_run_in_the_rollout_runbook_is_what_the_cli_prints(tickets: Deployment) -> None:
+    """Its tickets: 1002 tagged today, 1003 and 1004 imported from before the cut-off (ages masked)."""
+    configure_cutoff(tickets, 'link_since = "2026-11-01"')
+    assert old_conversation(tickets, 2, ["bug"], "2024-11-28T10:00:00Z", subject="Old export bug") == 1003
+    assert (
+        old_conversation(tickets, 1, ["feature_request"], "2026-08-26T10:00:00Z", "Dark mode, please") == 1004
+    )
+    printed = tickets.cli("sweep", "--dry-run").stdout.strip()
+    sample = next(b for b in blocks(runbook("autolink-rollout.md"), "text") if b.startswith("sweep (dry run"))
+    age = re.compile(r"  \d+ (d|h|min)  →")
+    assert age.sub("  AGE  →", printed) == age.sub("  AGE  →", sample.strip())
 
 
 def test_the_exit_codes_in_the_deploy_runbook_match_the_cli() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from tests.cli.conftest import mailbox_config
 from tests.harness import Deployment
@@ -113,12 +114,26 @@ def test_sync_closing_comments_once_on_the_linked_issue(deployment: Deployment) 
 
 
 def test_sweep_dry_run_reports_and_writes_nothing(deployment: Deployment) -> None:
-    deployment.fs.email(tags=["bug"], mailbox=1)
-    deployment.fs.email(tags=["feature_request"], mailbox=2)
+    ops = deployment.fs.email("CSV export fails", tags=["bug"], mailbox=1)["id"]
+    support = deployment.fs.email("Dark mode, please", tags=["feature_request"], mailbox=2)["id"]
     deployment.fs.email(tags=["billing"], mailbox=2)
     result = deployment.cli("sweep", "--dry-run", **LIVE)
     assert result.returncode == 0, result.stderr
-    assert result.stdout == "sweep (dry run: nothing written): 2 candidate conversation(s)\n  would_link: 2\n"
+    lines = result.stdout.splitlines()
+    assert lines[:3] == [
+        "sweep (dry run: nothing written): 2 candidate conversation(s)",
+        "  would_link: 2",
+        "  cut-off: none: every tagged conversation may be linked, however old",
+    ]
+    assert len(lines) == 5, "one line per conversation it would link"
+    assert re.fullmatch(
+        rf'  #{ops}  Ops  "CSV export fails"  \[bug\]  \d+ min  → would_link: tag:bug', lines[3]
+    )
+    assert re.fullmatch(
+        rf'  #{support}  Support  "Dark mode, please"  \[feature_request\]  \d+ min  → would_link: '
+        "tag:feature_request",
+        lines[4],
+    )
     assert deployment.gh.writes() == []
 
 
