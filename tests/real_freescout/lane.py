@@ -25,7 +25,9 @@ ADMIN_TOKEN = "lane-admin-token"
 class LaneBridge(Bridge):
     """The real bridge process, configured for the real FreeScout: it handles the support mailbox only."""
 
-    def __init__(self, fs: RealFreeScout, gh: GitHub, tmp: Path, secret: str | None = None) -> None:
+    def __init__(
+        self, fs: RealFreeScout, gh: GitHub, tmp: Path, secret: str | None = None, **extra: str
+    ) -> None:
         config = tmp / "bridge.toml"
         base = (ROOT / "config" / "bridge.toml").read_text()
         config.write_text(base.replace("mailboxes = []", 'mailboxes = ["support@example.com"]', 1))
@@ -38,6 +40,7 @@ class LaneBridge(Bridge):
             BRIDGE_CONFIG=str(config),
             BRIDGE_ADMIN_TOKEN=ADMIN_TOKEN,
             TMPDIR=str(tmp),  # the sweep lock is per host (in TMPDIR): not shared with other suites here
+            **extra,
         )
         super().__init__(env, tmp / f"bridge-{uuid.uuid4().hex[:6]}.log")
         self.env = env
@@ -53,10 +56,12 @@ class LaneBridge(Bridge):
 class Lane:
     """One bridge registered (all conversation events) as a webhook of the shared real FreeScout."""
 
-    def __init__(self, fs: RealFreeScout, gh: GitHub, tmp: Path, secret: str | None = None) -> None:
+    def __init__(
+        self, fs: RealFreeScout, gh: GitHub, tmp: Path, secret: str | None = None, **extra: str
+    ) -> None:
         self.fs = fs
         self.gh = gh
-        self.bridge = LaneBridge(fs, gh, tmp, secret)
+        self.bridge = LaneBridge(fs, gh, tmp, secret, **extra)
         self.webhook_id = 0
         self.api = fs.api()
 

@@ -3,29 +3,45 @@ their echoes write nothing back to GitHub.
 
 The issue lives on the GitHub simulator; an engineer closes, reopens or comments on it through its REST
 API, and ``freescout-sync`` (the Actions transport) runs on the real ``@octokit/webhooks-examples`` payload
-carrying that issue, against the real FreeScout. The first ticket opens the issue through FreeScout's real
-webhooks (Direction A); further tickets wait on it as a note command leaves them: the field written through
-FreeScout's API and a link record comment on the issue. ``lane.fs.drain()`` then sends the webhooks the
-bridge's own notes and status changes caused, so their echoes reach the bridge process.
+carrying that issue, against the real FreeScout. The web transport gets the same event as GitHub delivers
+it (a signed ``POST /api/webhooks/github``), one transport after the other. The first ticket opens the
+issue through FreeScout's real webhooks (Direction A); further tickets wait on it as a note command leaves
+them: the field written through FreeScout's API and a link record comment on the issue.
+``lane.fs.drain()`` then sends the webhooks the bridge's own notes and status changes caused, so their
+echoes reach the bridge process.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from bridge.signature import sign_github
 from bridge.vocab import closed_notice_key, comment_notice_key, link_record_marker, notice_keys_in
-from tests.harness import REPO
+from sandbox.real_freescout import RealFreeScout
+from tests.harness import REPO, GitHub
 from tests.real_freescout.lane import Lane
 
 pytestmark = pytest.mark.real_freescout
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "github"
 OWNER, NAME = REPO.split("/")
+SECRET = "lane-github-webhook-secret"  # GITHUB_WEBHOOK_SECRET of this module's bridge
+
+
+@pytest.fixture(scope="module")
+def lane(real_fs: RealFreeScout, gh: GitHub, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lane]:
+    """The lane's bridge with its GitHub webhook route on, so one event can reach both transports."""
+    with Lane(real_fs, gh, tmp_path_factory.mktemp("lane"), GITHUB_WEBHOOK_SECRET=SECRET) as running:
+        yield running
 
 
 # -- GitHub: the engineer's side ------------------------------------------------------------------------
@@ -215,3 +231,80 @@ def test_three_tickets_on_one_issue_hear_of_close_reopen_and_support_comments_on
         ("POST", f"/repos/{REPO}/issues/{number}/comments"),
     ], "only the engineer's own writes: the echoes wrote nothing to GitHub"
     assert [len(threads(lane, c)) for c in tickets] == counts
+
+
+# -- both transports ------------------------------------------------------------------------------------
+
+
+def deliver(
+    lane: Lane, event: str, data: dict[str, Any], delivery: str | None = None, secret: str = SECRET
+) -> httpx.Response:
+    """One GitHub webhook delivery to the bridge's web route, signed as GitHub signs it."""
+    raw = json.dumps(data).encode("utf-8")
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "GitHub-Hookshot/lane",
+        "X-GitHub-Event": event,
+        "X-GitHub-Delivery": delivery or str(uuid.uuid4()),
+        "X-Hub-Signature-256": sign_github(raw, secret),
+    }
+    return httpx.post(f"{lane.bridge.url}/api/webhooks/github", content=raw, headers=headers, timeout=10)
+
+
+def fan_outs(lane: Lane) -> list[dict[str, Any]]:
+    lines = [json.loads(line) for line in lane.bridge.log_lines() if line.startswith("{")]
+    return [line for line in lines if line.get("msg") == "github_fan_out"]
+
+
+def fanned_out(lane: Lane, passes: int, timeout: float = 60.0) -> dict[str, Any]:
+    """Wait (by condition) until the web process has finished ``passes`` fan-outs; the last one."""
+    deadline = time.monotonic() + timeout
+    while len(fan_outs(lane)) < passes:
+        assert time.monotonic() < deadline, f"no fan-out #{passes} in the bridge log"
+        time.sleep(0.1)
+    return fan_outs(lane)[passes - 1]
+
+
+def test_one_close_through_both_transports_writes_each_note_once(lane: Lane, tmp_path: Path) -> None:
+    opener, issue = opened(lane)
+    number = int(issue["number"])
+    waiting = also_waits(lane, issue)
+    lane.agent_sets_status(waiting, "pending")
+    lane.fs.drain()
+    tickets = (opener, waiting)
+    passes = len(fan_outs(lane))
+
+    refused = deliver(lane, "issues", {"zen": "x"}, secret="not-the-secret")
+    assert refused.status_code == 401, refused.text
+
+    closed = set_state(lane, number, "closed", "completed")
+    data = payload("issues.closed.json", closed)
+    delivery = str(uuid.uuid4())
+    answer = deliver(lane, "issues", data, delivery)
+    assert answer.status_code == 202, answer.text
+    report = fanned_out(lane, passes + 1)
+    assert report["state"] == "done" and report["tickets"] == {"updated": 2}, report
+    key = closed_notice_key(REPO, number, str(closed["closed_at"]))
+    assert [notices(lane, c) for c in tickets] == [[key], [key]]
+    assert [status(lane, c) for c in tickets] == ["active", "active"]
+
+    again = deliver(lane, "issues", data, delivery)  # GitHub's redelivery: same id
+    assert again.status_code == 200 and again.json()["outcome"] == "duplicate", again.text
+    sync(lane, tmp_path, "issues", data)  # the Actions run of the same event
+    assert [notices(lane, c) for c in tickets] == [[key], [key]]
+
+    # Reopened: the Actions run first this time, then the webhook.
+    reopened = set_state(lane, number, "open")
+    data = payload("issues.reopened.json", reopened)
+    sync(lane, tmp_path, "issues", data)
+    assert deliver(lane, "issues", data).status_code == 202
+    report = fanned_out(lane, passes + 2)
+    assert report["state"] == "done" and report["tickets"] == {"skipped": 2}, report
+    for cid in tickets:
+        keys = notices(lane, cid)
+        assert len(keys) == 2 and keys[0].startswith("reopened:") and keys[1] == key, keys
+
+    writes = lane.gh_writes()
+    lane.fs.drain()  # the notes and status changes echo to the bridge
+    assert lane.gh_writes() == writes, "the echoes wrote nothing to GitHub"
+    assert resolved_comments(lane, number) == []
