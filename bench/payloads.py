@@ -26,8 +26,10 @@ body_read_timeout_seconds = 10.0
 def _own_echo() -> dict[str, object]:
     body = fixture("convo.status.closed.json", mailboxId=1, status="active", closedAt=None)
     body["customFields"] = []
-    note = copy.deepcopy(body["_embedded"]["threads"][1])  # the bot's note (user 9) as the newest thread
-    body["_embedded"]["threads"].insert(0, note)
+    threads = body["_embedded"]["threads"]
+    note = copy.deepcopy(threads[1])  # the bot's note (user 9) as the newest thread: the highest id, as the
+    note["id"] = max(t["id"] for t in threads) + 1  # real FreeScout shows (same-second threads vary in order)
+    threads.insert(0, note)
     return body
 
 
