@@ -30,9 +30,8 @@ from bridge.in_doubt import Ledger, Policy, Write, write_once
 from bridge.links import LinkedTicket, linked_conversations
 from bridge.locks import KeyedLocks
 from bridge.model import Conversation
-from bridge.return_path import Skip, plan_ticket
+from bridge.return_path import Skip, notice_keys, plan_ticket
 from bridge.settings import ReturnPathConfig
-from bridge.vocab import notice_keys_in
 from bridge.writes import AddNote, SetStatus, TicketWrite
 
 log = logs.get_logger()
@@ -187,7 +186,7 @@ async def _note_once(note: AddNote, freescout: FreeScoutAPI, target: Target, led
 
     async def look() -> bool | None:
         fresh = await freescout.get_conversation(cid)
-        return True if note.key in _keys(fresh) else None
+        return True if note.key in notice_keys(fresh) else None
 
     async def send() -> bool:
         await freescout.add_thread(cid, ThreadType.NOTE, note.html, note.user)
@@ -195,10 +194,6 @@ async def _note_once(note: AddNote, freescout: FreeScoutAPI, target: Target, led
 
     write = Write(("notice", cid, note.key), "freescout", "add_thread", look=look, send=send)
     await write_once(write, ledger, target.policy, looked=True)
-
-
-def _keys(ticket: Conversation) -> set[str]:
-    return {key for thread in ticket.threads if thread.type == "note" for key in notice_keys_in(thread.body)}
 
 
 def _describe(write: TicketWrite) -> str:

@@ -158,6 +158,11 @@ def _notes(ticket: Conversation) -> list[tuple[int, str]]:
     return [(t.id, key) for t in ticket.threads if t.type == "note" for key in notice_keys_in(t.body)]
 
 
+def notice_keys(ticket: Conversation) -> set[str]:
+    """The keys of every notice the ticket already has: what a write looks for before it is sent."""
+    return {key for _, key in _notes(ticket)}
+
+
 def _newest_lifecycle(notes: list[tuple[int, str]], issue: IssueView) -> str:
     ref = issue_key(issue.repository, issue.number)
     lifecycle = [(tid, key) for tid, key in notes if key.startswith((f"closed:{ref}:", f"reopened:{ref}:"))]
